@@ -1,0 +1,226 @@
+"""The ``ganbench`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from . import __version__
+from .errors import GanbenchError
+from .leaderboard.aggregate import aggregate
+from .leaderboard.render import render_markdown
+from .plugins import Plugins, load_plugins
+from .progress import RichProgress
+from .registry import KINDS
+from .results.store import DEFAULT_RESULTS_DIR, ResultsStore
+from .runner.suite_run import CellOutcome, RunRequest, run_suite
+from .specs import PROFILES
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def blocked_plugins(argv: Sequence[str]) -> list[str]:
+    """``--no-plugin`` values, read before click parses anything: plugins are loaded
+    first because they may add commands."""
+    blocked = []
+    for i, arg in enumerate(argv):
+        if arg == "--no-plugin" and i + 1 < len(argv):
+            blocked.append(argv[i + 1])
+        elif arg.startswith("--no-plugin="):
+            blocked.append(arg.split("=", 1)[1])
+    return blocked
+
+
+def plugins_of(ctx: click.Context) -> Plugins:
+    return ctx.find_root().obj
+
+
+class ReportedError(click.ClickException):
+    """A :class:`GanbenchError` shown as a message, not a traceback."""
+
+    exit_code = 2
+
+
+class GanbenchGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GanbenchError as exc:
+            raise ReportedError(str(exc)) from exc
+
+
+@click.group(cls=GanbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ganbench")
+@click.option("--no-plugin", "no_plugin", multiple=True, metavar="NAME", help="Do not load this plugin or distribution (repeatable).")
+@click.pass_context
+def cli(ctx: click.Context, no_plugin):
+    """Benchmark GAN variants for synthetic brain MRI and compare with published numbers."""
+    if ctx.obj is None:  # invoked without main(), e.g. by click's test runner
+        ctx.obj = load_plugins(blocked=no_plugin)
+
+
+@cli.command()
+@click.option("--suite", required=True, help="Suite name (see `ganbench list suites`).")
+@click.option("--profile", type=click.Choice(PROFILES), default=None, help="smoke (CPU minutes), quick (one GPU), paper (papers' settings). Default: the suite's.")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Run on this dataset folder instead of the embedded default.")
+@click.option("--gans", default=None, help="Comma-separated GAN names (default: the suite's).")
+@click.option("--seeds", type=click.IntRange(1), default=None, help="Number of seeds (0..N-1). Default: the profile's.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True, help="Results directory (SQLite store, artifacts, leaderboard).")
+@click.option("--force", is_flag=True, help="Run finished cells again (adds rows; never deletes).")
+@click.option("--leaderboard/--no-leaderboard", default=True, show_default=True, help="Write RESULTS/leaderboard-SUITE.md afterwards.")
+@click.pass_context
+def run(ctx, suite, profile, data, gans, seeds, device, results_dir, force, leaderboard):
+    """Train, sample and evaluate every cell of a suite; skip cells already finished."""
+    plugins = plugins_of(ctx)
+    request = RunRequest(
+        suite=suite,
+        profile=profile,
+        data=data,
+        gans=[g.strip() for g in gans.split(",") if g.strip()] if gans else None,
+        seeds=seeds,
+        device=device,
+        results_dir=results_dir,
+        force=force,
+    )
+    started = time.perf_counter()
+
+    def report(outcome: CellOutcome):
+        style = {"ran": "green", "skipped": "dim", "failed": "red"}[outcome.status]
+        line = f"[{style}]{outcome.status:>7}[/{style}] {outcome.cell.key} (run {outcome.run_id})"
+        if outcome.error:
+            line += f"\n         {outcome.error}"
+        err_console.print(line)
+
+    with RichProgress(err_console) as progress:
+        summary = run_suite(plugins.registry, request, progress, on_cell=report)
+    elapsed = time.perf_counter() - started
+    err_console.print(
+        f"{summary.count('ran')} cell(s) ran, {summary.count('skipped')} skipped (finished earlier), "
+        f"{summary.count('failed')} failed in {elapsed:.0f} s; results in {results_dir / 'results.sqlite'}"
+    )
+    if leaderboard:
+        out = results_dir / f"leaderboard-{suite}.md"
+        write_leaderboard(plugins, suite, results_dir, out)
+        err_console.print(f"leaderboard: {out}")
+    if summary.count("failed"):
+        sys.exit(1)
+
+
+def write_leaderboard(plugins: Plugins, suite: str, results_dir: Path, out: Optional[Path]) -> str:
+    plugins.registry.get("suites", suite)
+    tables = aggregate(ResultsStore(results_dir).rows(suite))
+    base = (out.parent if out else Path.cwd())
+    markdown = render_markdown(tables, plugins.registry, link_base=base, results_dir=results_dir)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown)
+    return markdown
+
+
+@cli.command("leaderboard")
+@click.option("--suite", required=True, help="Suite name.")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write markdown here instead of printing it.")
+@click.pass_context
+def leaderboard_command(ctx, suite, results_dir, out):
+    """Render the leaderboard markdown of a suite from the results store."""
+    markdown = write_leaderboard(plugins_of(ctx), suite, results_dir, out)
+    if out is None:
+        click.echo(markdown)
+    else:
+        err_console.print(f"wrote {out}")
+
+
+LISTABLE = ("gans", "datasets", "metrics", "classifiers", "suites", "references")
+
+
+@cli.command("list")
+@click.argument("kind", type=click.Choice(LISTABLE))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_command(ctx, kind, as_json):
+    """List registered GANs, datasets, metrics, classifiers, suites or references."""
+    registry = plugins_of(ctx).registry
+    records = [describe(kind, item, origin) for item, origin in registry.items(kind)]
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    table = RichTable(title=f"{KINDS[kind][0]}s", show_lines=False)
+    columns = list(records[0]) if records else ["name"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(*(str(record[c]) for c in columns))
+    console.print(table)
+
+
+def describe(kind: str, item, origin) -> dict:
+    if kind == "references":
+        return {
+            "paper": item.paper,
+            "table": item.table,
+            "gan": item.gan,
+            "metric": item.metric,
+            "classifier": item.classifier or "",
+            "value": item.value,
+            "dataset": item.dataset_family,
+            "protocol": item.protocol,
+        }
+    record = {"name": item.name, "description": item.description}
+    if kind == "gans":
+        record["kind"] = f"{item.kind}{', conditional' if item.conditional else ''}"
+    if kind == "metrics":
+        record["keys"] = ", ".join(item.result_keys)
+        record["better"] = item.direction
+    if kind == "suites":
+        record["gans"] = ", ".join(item.gans)
+        record["metrics"] = ", ".join(item.metrics)
+        record["profiles"] = ", ".join(item.profiles)
+    record["source"] = getattr(item, "source", "")
+    record["plugin"] = f"{origin.plugin} ({origin.distribution} {origin.version})".replace(" )", ")")
+    return record
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def plugins_command(ctx, as_json):
+    """List loaded plugins: distribution, version, hooks and any load error."""
+    infos = plugins_of(ctx).infos
+    if as_json:
+        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        return
+    table = RichTable(title="plugins")
+    for column in ("name", "distribution", "version", "hooks", "error"):
+        table.add_column(column, overflow="fold")
+    for info in infos:
+        table.add_row(info.name, info.distribution, info.version, ", ".join(info.hooks), info.error or "")
+    console.print(table)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        plugins = load_plugins(blocked=blocked_plugins(argv))
+        plugins.manager.hook.register_commands(cli=cli)
+        cli.main(args=argv, obj=plugins, standalone_mode=False)
+    except GanbenchError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)

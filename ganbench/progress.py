@@ -1,0 +1,52 @@
+"""Rich progress bars behind the :class:`ganbench.specs.Progress` interface, so that
+plugins report progress without depending on rich."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress as RichBars,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .specs import Progress
+
+
+class RichProgress(Progress):
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self.bars = RichBars(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+
+    def __enter__(self) -> "RichProgress":
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bars.stop()
+
+    def track(self, iterable, total=None, description=""):
+        if total is None and hasattr(iterable, "__len__"):
+            total = len(iterable)
+        task = self.bars.add_task(description, total=total)
+        try:
+            for item in iterable:
+                yield item
+                self.bars.advance(task)
+        finally:
+            # Finished bars are removed so a long suite does not scroll hundreds of them.
+            self.bars.remove_task(task)
+
+    def log(self, message: str) -> None:
+        self.bars.console.print(message)

@@ -1,0 +1,130 @@
+"""Run a suite: resolve names, expand the matrix, load each dataset once, run the cells
+that have not finished, append their rows. Resumable: a finished cell (same key, same
+config hash, nothing failed) is skipped unless ``force``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from ..devices import describe_device, resolve_device
+from ..errors import GanbenchError
+from ..registry import Registry
+from ..results.provenance import config_hash, package_versions
+from ..results.store import ResultsStore
+from ..specs import PROFILES, LoadedData, Progress, SilentProgress, Suite
+from .cell import CellContext, cell_config, run_cell
+from .matrix import Cell, expand
+
+
+@dataclass
+class RunRequest:
+    suite: str
+    profile: Optional[str] = None
+    data: Optional[Path] = None
+    gans: Optional[Sequence[str]] = None
+    seeds: Optional[int] = None
+    device: str = "auto"
+    results_dir: Path = Path("ganbench-results")
+    force: bool = False
+
+
+@dataclass
+class CellOutcome:
+    cell: Cell
+    status: str  # ran | skipped | failed
+    run_id: str
+    error: Optional[str] = None
+
+
+@dataclass
+class RunSummary:
+    suite: str
+    profile: str
+    results_dir: Path
+    outcomes: list[CellOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+def resolve_datasets(suite: Suite, data: Optional[Path]) -> list[str]:
+    if data is None:
+        return list(suite.datasets)
+    if suite.path_dataset is None:
+        raise GanbenchError(f"suite {suite.name!r} does not take --data")
+    return [suite.path_dataset]
+
+
+def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets: Sequence[str]) -> None:
+    """Fail before any training if a name is unknown (the error lists what exists)."""
+    for kind, names in (
+        ("gans", gans),
+        ("datasets", datasets),
+        ("metrics", suite.metrics),
+        ("classifiers", suite.classifiers),
+    ):
+        for name in names:
+            registry.get(kind, name)
+
+
+def run_suite(
+    registry: Registry,
+    request: RunRequest,
+    progress: Progress = SilentProgress(),
+    on_cell: Callable[[CellOutcome], None] = lambda outcome: None,
+) -> RunSummary:
+    suite: Suite = registry.get("suites", request.suite)
+    profile = request.profile or suite.default_profile
+    if profile not in suite.profiles:
+        raise GanbenchError(f"suite {suite.name!r} has no profile {profile!r}; it has {', '.join(suite.profiles)}")
+    if profile not in PROFILES:
+        raise GanbenchError(f"unknown profile {profile!r}; profiles are {', '.join(PROFILES)}")
+    settings = suite.profiles[profile]
+    gans = list(request.gans or suite.gans)
+    datasets = resolve_datasets(suite, request.data)
+    check_names(registry, suite, gans, datasets)
+    seeds = range(request.seeds if request.seeds is not None else settings.seeds)
+    cells = expand(suite.name, profile, gans, datasets, seeds)
+
+    device = resolve_device(request.device)
+    ctx = CellContext(
+        registry=registry,
+        suite=suite,
+        settings=settings,
+        metrics=tuple(suite.metrics),
+        classifiers=tuple(suite.classifiers),
+        device=device,
+        device_label=describe_device(device),
+        results_dir=Path(request.results_dir),
+        progress=progress,
+        packages=package_versions(),
+    )
+    store = ResultsStore(ctx.results_dir)
+    summary = RunSummary(suite.name, profile, ctx.results_dir)
+    loaded: dict[str, LoadedData] = {}
+    for cell in cells:
+        if cell.dataset not in loaded:
+            dataset = registry.get("datasets", cell.dataset)
+            path = request.data if dataset.needs_path else None
+            if dataset.needs_path and path is None:
+                raise GanbenchError(f"dataset {dataset.name!r} needs --data PATH ({dataset.obtain})")
+            loaded[cell.dataset] = dataset.load(path, settings.image_size, settings.channels, progress)
+        data = loaded[cell.dataset]
+        previous = store.finished_run(suite.name, cell.key, config_hash(cell_config(cell, data, ctx)))
+        if previous and not request.force:
+            outcome = CellOutcome(cell, "skipped", previous)
+        else:
+            rows = run_cell(cell, data, ctx)
+            store.append(rows)
+            failed = [r for r in rows if r.status == "failed"]
+            outcome = CellOutcome(
+                cell,
+                "failed" if failed else "ran",
+                rows[0].run_id,
+                "; ".join(sorted({f"{r.metric or 'cell'}: {r.error}" for r in failed})) or None,
+            )
+        summary.outcomes.append(outcome)
+        on_cell(outcome)
+    return summary

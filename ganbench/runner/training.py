@@ -1,0 +1,93 @@
+"""The training loop and sampling that every GAN goes through: the GAN plugin provides
+one step, the core decides the batches, the step count and the seeds."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Mapping, Optional
+
+import torch
+
+from ..specs import GANModel, ImageSplit, Progress, to_uint8, to_unit_range
+
+
+def step_count(hparams: Mapping, n_train: int) -> int:
+    """``steps`` if given, else the papers' ``epochs`` over ``n_train`` images."""
+    if "steps" in hparams:
+        return int(hparams["steps"])
+    batch = min(int(hparams["batch_size"]), n_train)
+    return int(hparams["epochs"]) * math.ceil(n_train / batch)
+
+
+def batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless index batches: a fresh permutation each epoch; the last partial batch of
+    an epoch is dropped (as DataLoader(drop_last=True)) unless the set is smaller than
+    one batch."""
+    batch_size = min(batch_size, n)
+    while True:
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+def train(
+    model: GANModel,
+    split: ImageSplit,
+    hparams: Mapping,
+    seed: int,
+    device: torch.device,
+    progress: Progress,
+    description: str = "training",
+) -> list[dict]:
+    """Train ``model`` on ``split``; returns the loss history, one dict per step."""
+    if len(split) == 0:
+        raise ValueError(f"{description}: no training images")
+    images = to_unit_range(split.images).to(device)
+    labels = split.labels.to(device)
+    steps = step_count(hparams, len(split))
+    order = batches(len(split), int(hparams["batch_size"]), torch.Generator().manual_seed(seed))
+    history = []
+    for step in progress.track(range(steps), total=steps, description=description):
+        index = next(order).to(device)
+        losses = model.train_step(images[index], labels[index])
+        bad = [k for k, v in losses.items() if not math.isfinite(v)]
+        if bad:
+            raise FloatingPointError(f"{description}: non-finite {', '.join(bad)} at step {step}")
+        history.append({"step": step, **losses})
+    return history
+
+
+def sample(
+    model: GANModel,
+    n: int,
+    seed: int,
+    labels: Optional[torch.Tensor] = None,
+    batch_size: int = 256,
+) -> torch.Tensor:
+    """``n`` generated images as uint8 on the CPU, reproducible for a seed."""
+    generator = torch.Generator().manual_seed(seed)
+    chunks = []
+    for start in range(0, n, batch_size):
+        chunk_labels = None if labels is None else labels[start : start + batch_size]
+        images = model.sample(min(batch_size, n - start), labels=chunk_labels, generator=generator)
+        chunks.append(to_uint8(images).cpu())
+    return torch.cat(chunks) if chunks else torch.empty(0, dtype=torch.uint8)
+
+
+def balanced_labels(n: int, num_classes: int) -> torch.Tensor:
+    """``n`` labels as even across classes as possible, in class order."""
+    counts = [n // num_classes + (1 if c < n % num_classes else 0) for c in range(num_classes)]
+    return torch.cat([torch.full((k,), c, dtype=torch.long) for c, k in enumerate(counts)])
+
+
+def generate_balanced(models: Mapping[int, GANModel] | GANModel, n: int, num_classes: int, seed: int) -> ImageSplit:
+    """Class-balanced generated images: from one conditional model, or from one
+    unconditional model per class (a mapping class -> model)."""
+    labels = balanced_labels(n, num_classes)
+    if isinstance(models, GANModel):
+        return ImageSplit(sample(models, n, seed, labels=labels), labels)
+    parts = []
+    for c in range(num_classes):
+        count = int((labels == c).sum())
+        parts.append(sample(models[c], count, seed * 1000 + c))
+    return ImageSplit(torch.cat(parts), labels)

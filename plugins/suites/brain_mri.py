@@ -1,0 +1,36 @@
+"""The `brain-mri` suite: noise-to-image GANs on brain MRI, judged by distribution
+distance (FID, KID), similarity to the nearest real image (SSIM, PSNR) and usefulness
+(a classifier trained on synthetic images, tested on real ones).
+
+Without ``--data`` it runs on the embedded `brain-phantom`; with ``--data PATH`` on a
+class-subfolder tree such as the Kaggle brain-tumour set.
+"""
+
+from ganbench import hookimpl
+from ganbench.specs import ProfileSettings, Suite
+
+BRAIN_MRI = Suite(
+    name="brain-mri",
+    description="Vanilla GAN and DCGAN on 4-class brain MRI: FID, KID, SSIM, PSNR, TSTR accuracy",
+    gans=("vanilla-gan", "dcgan"),
+    datasets=("brain-phantom",),
+    path_dataset="image-folder",
+    metrics=("fid", "kid", "ssim", "psnr", "tstr"),
+    classifiers=("small-cnn",),
+    profiles={
+        # Minutes on a 2-core CPU: what CI runs and what the README's first command shows.
+        "smoke": ProfileSettings(image_size=32, seeds=2, n_fake=400, n_real=800),
+        # A real but short benchmark on one GPU.
+        "quick": ProfileSettings(image_size=64, seeds=3, n_fake=2000, n_real=3000),
+        # BrainGAN generated 1400 images (700 per class for its 2 classes); the GAN
+        # resolution is not stated in the paper, 128 px is used.
+        "paper": ProfileSettings(image_size=128, seeds=5, n_fake=2800, n_real=10000),
+    },
+    default_profile="smoke",
+    source="Alrashedy et al., BrainGAN, Sensors 2022",
+)
+
+
+@hookimpl
+def register_suites(register):
+    register(BRAIN_MRI)
