@@ -1,0 +1,180 @@
+"""Nearest-real SSIM and PSNR: agreement with scikit-image and hand computation, the
+handling of identical images, and the nearest-neighbour pairing."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import structural_similarity
+
+from ganbench.specs import Evaluation, ImageSplit, LoadedData, SilentProgress
+from ganbench_plugins.metrics import similarity
+from ganbench_plugins.metrics.similarity import (
+    PSNR,
+    SSIM,
+    min_nonzero_mse,
+    nearest_indices,
+    nearest_real,
+    pair_mse,
+    pair_ssim,
+    psnr_from_mse,
+    ssim_window,
+)
+
+
+def smooth_pair(size=32, channels=1, seed=0):
+    """A structured image and a noisy, shifted version of it (uint8 N=1 tensors)."""
+    g = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    base = 128 + 80 * torch.sin(xx / 3.0) * torch.cos(yy / 5.0)
+    a = base.expand(channels, size, size) + 10 * torch.randn(channels, size, size, generator=g)
+    b = a.roll(1, dims=-1) + 25 * torch.randn(channels, size, size, generator=g)
+    to_u8 = lambda t: t.round().clamp(0, 255).to(torch.uint8).unsqueeze(0)
+    return to_u8(a), to_u8(b)
+
+
+def make_evaluation(train: ImageSplit, fake: ImageSplit, tmp_path, **settings) -> Evaluation:
+    data = LoadedData(
+        name="toy", class_names=("a", "b"), train=train, test=train,
+        fingerprint="toy", family="toy", synthetic=True,
+    )
+    return Evaluation(
+        data=data, fake=fake, device=torch.device("cpu"), seed=0, settings=settings,
+        cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "artifacts", progress=SilentProgress(),
+    )
+
+
+# --------------------------------------------------------------------------- SSIM
+
+
+def test_ssim_of_identical_images_is_one():
+    a, _ = smooth_pair()
+    assert pair_ssim(a, a).item() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_ssim_matches_skimage(channels):
+    a, b = smooth_pair(size=48, channels=channels)
+    ours = pair_ssim(a, b).item()
+    ref = structural_similarity(
+        a[0].permute(1, 2, 0).numpy(), b[0].permute(1, 2, 0).numpy(),
+        gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255,
+        channel_axis=2,
+    )
+    assert 0.1 < ref < 0.95  # the pair is neither trivial nor unrelated
+    # Measured difference ~1e-6 (pytorch_msssim builds its kernel in float32).
+    assert ours == pytest.approx(ref, abs=1e-5)
+
+
+def test_ssim_window_fits_small_images():
+    assert ssim_window(64, 64) == 11
+    assert ssim_window(11, 40) == 11
+    assert ssim_window(10, 10) == 9
+    assert ssim_window(7, 8) == 7
+    # A tiny image still gets a proper (smoothed) SSIM, and identical still means 1.
+    a, b = smooth_pair(size=8)
+    assert pair_ssim(a, a).item() == pytest.approx(1.0)
+    assert -1.0 <= pair_ssim(a, b).item() < 1.0
+
+
+# --------------------------------------------------------------------------- PSNR / MSE
+
+
+def test_mse_and_psnr_by_hand():
+    a = torch.tensor([[[[0, 10], [20, 30]]]], dtype=torch.uint8)
+    b = torch.tensor([[[[1, 10], [20, 33]]]], dtype=torch.uint8)
+    # Differences 1, 0, 0, 3 -> MSE (1 + 9) / 4 = 2.5.
+    assert pair_mse(a, b).item() == pytest.approx(2.5)
+    assert psnr_from_mse(pair_mse(a, b)).item() == pytest.approx(10 * math.log10(255**2 / 2.5))
+    # The unsigned dtype must not wrap around when b < a.
+    assert pair_mse(b, a).item() == pytest.approx(2.5)
+
+
+def test_psnr_of_identical_images():
+    a, _ = smooth_pair(size=16)
+    # The bare formula says +inf ...
+    assert psnr_from_mse(pair_mse(a, a)).item() == math.inf
+    # ... the metric caps an exact copy at the largest finite uint8 PSNR (MSE = 1/(CHW)).
+    capped = PSNR().per_pair(a, a).item()
+    assert capped == pytest.approx(10 * math.log10(255**2 * 16 * 16))
+    assert min_nonzero_mse(a.shape[1:]) == pytest.approx(1 / 256)
+    one_off = a.clone()
+    one_off[0, 0, 0, 0] += 1 if one_off[0, 0, 0, 0] < 255 else -1
+    assert PSNR().per_pair(a, one_off).item() == pytest.approx(capped)
+
+
+# --------------------------------------------------------------------------- pairing
+
+
+def random_split(n, size, labels, seed):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 1, size, size), generator=g, dtype=torch.uint8)
+    return ImageSplit(images, torch.as_tensor(labels))
+
+
+def noisy_copy(images, seed, amplitude=8):
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.randint(-amplitude, amplitude + 1, images.shape, generator=g)
+    return (images.int() + noise).clamp(0, 255).to(torch.uint8)
+
+
+def test_nearest_indices_finds_the_noisy_source():
+    real = random_split(50, 16, [0] * 50, seed=1).images
+    picks = torch.tensor([7, 3, 42, 3, 0])
+    fake = noisy_copy(real[picks], seed=2)
+    assert nearest_indices(fake, real, chunk=2).tolist() == picks.tolist()
+
+
+def test_search_stays_within_class(tmp_path):
+    train = random_split(40, 16, [0] * 20 + [1] * 20, seed=3)
+    # Fake 0 copies real image 25 (class 1) but is labelled class 0: it must be paired
+    # with a class-0 image. Fake 1 copies real 30 and is labelled 1: paired with it.
+    fake = ImageSplit(noisy_copy(train.images[[25, 30]], seed=4), torch.tensor([0, 1]))
+    pairing = nearest_real(make_evaluation(train, fake, tmp_path))
+    assert pairing.real.labels[pairing.index[0]] == 0
+    assert pairing.index[1].item() == 30
+    # A label the real set lacks falls back to the whole reference set.
+    stray = ImageSplit(noisy_copy(train.images[[25]], seed=5), torch.tensor([-1]))
+    assert nearest_real(make_evaluation(train, stray, tmp_path)).index.tolist() == [25]
+
+
+def test_metrics_end_to_end_and_shared_search(tmp_path, monkeypatch):
+    train = random_split(60, 16, [0] * 30 + [1] * 30, seed=6)
+    picks = torch.tensor([2, 11, 35, 59])
+    fake = ImageSplit(noisy_copy(train.images[picks], seed=7, amplitude=3), train.labels[picks])
+    evaluation = make_evaluation(train, fake, tmp_path, n_real=1000)
+
+    calls = []
+    real_search = similarity.search
+    monkeypatch.setattr(similarity, "search", lambda *a: calls.append(1) or real_search(*a))
+
+    ssim_result = SSIM().compute(evaluation)
+    psnr_result = PSNR().compute(evaluation)
+    assert len(calls) == 1  # one search shared by both metrics
+    assert set(ssim_result.values) == {"ssim_nearest_real"}
+    assert set(psnr_result.values) == {"psnr_nearest_real"}
+    assert (ssim_result.n_real, ssim_result.n_fake) == (60, 4)
+
+    partners = train.images[picks]
+    assert ssim_result.values["ssim_nearest_real"] == pytest.approx(pair_ssim(fake.images, partners).mean().item())
+    assert psnr_result.values["psnr_nearest_real"] == pytest.approx(
+        psnr_from_mse(pair_mse(fake.images, partners)).mean().item()
+    )
+    # Noise of +-3 on uniform random images: PSNR is high, SSIM near 1.
+    assert psnr_result.values["psnr_nearest_real"] > 35
+    assert ssim_result.values["ssim_nearest_real"] > 0.95
+
+
+def test_n_real_caps_the_reference_set(tmp_path):
+    train = random_split(30, 16, [0] * 15 + [1] * 15, seed=8)
+    fake = ImageSplit(train.images[:3], train.labels[:3])
+    result = PSNR().compute(make_evaluation(train, fake, tmp_path, n_real=10))
+    assert result.n_real == 10
+
+
+def test_metric_contract():
+    for metric in (SSIM(), PSNR()):
+        assert metric.kind == "paired" and metric.direction == "higher"
+        assert "memoris" in metric.protocol
+        assert "\n" not in metric.description
