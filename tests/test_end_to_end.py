@@ -1,0 +1,169 @@
+"""A tiny suite through the real CLI: train, sample, evaluate, store, resume, force,
+failures, leaderboard."""
+
+import re
+import types
+
+import pytest
+from click.testing import CliRunner
+
+from ganbench import hookimpl
+from ganbench.cli import cli
+from ganbench.plugins import load_plugins
+from ganbench.results.store import ResultsStore
+from ganbench.specs import GAN, ProfileSettings, Suite
+from ganbench_plugins.datasets.brain_phantom import BrainPhantom
+from ganbench_plugins.gans.dcgan import DCGAN
+
+pytestmark = pytest.mark.slow
+
+
+class TinyPhantom(BrainPhantom):
+    name = "tiny-phantom"
+
+
+class ExplodingGAN(DCGAN):
+    name = "exploding-gan"
+
+    def build(self, spec, hparams, device):
+        model = super().build(spec, hparams, device)
+
+        def explode(real, labels):
+            raise RuntimeError("diverged on purpose")
+
+        model.train_step = explode
+        return model
+
+
+TINY = Suite(
+    name="tiny",
+    description="end-to-end test suite",
+    gans=("vanilla-gan", "dcgan"),
+    datasets=("tiny-phantom",),
+    metrics=("fid", "kid", "ssim", "psnr", "tstr"),
+    classifiers=("small-cnn",),
+    profiles={
+        "smoke": ProfileSettings(
+            image_size=16,
+            seeds=1,
+            n_fake=16,
+            n_real=32,
+            metric_settings={"classifier_epochs": 1},
+            gan_overrides={"steps": 3, "batch_size": 8},
+        )
+    },
+)
+
+
+# Resume, force and failure handling do not depend on the metrics: a suite with one
+# cheap metric keeps those tests from recomputing Inception features.
+TINY_CHEAP = Suite(
+    name="tiny-cheap",
+    description="end-to-end test suite with one cheap metric",
+    gans=("dcgan",),
+    datasets=("tiny-phantom",),
+    metrics=("psnr",),
+    classifiers=(),
+    profiles=TINY.profiles,
+)
+
+
+def tiny_plugin():
+    module = types.ModuleType("tiny_plugin")
+
+    @hookimpl
+    def register_suites(register):
+        register(TINY)
+        register(TINY_CHEAP)
+
+    @hookimpl
+    def register_datasets(register):
+        register(TinyPhantom(train_per_class=12, test_per_class=4))
+
+    @hookimpl
+    def register_gans(register):
+        register(ExplodingGAN())
+
+    module.register_suites, module.register_datasets, module.register_gans = register_suites, register_datasets, register_gans
+    return module
+
+
+def statuses(output: str) -> list[str]:
+    """The per-cell status words the run command prints, in order."""
+    return re.findall(r"^\s*(ran|skipped|failed) \S+/seed-", output, flags=re.M)
+
+
+def invoke(*args):
+    plugins = load_plugins(extra_modules=[("tiny-plugin", tiny_plugin())])
+    return CliRunner().invoke(cli, list(args), obj=plugins, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("results")
+    outcome = invoke("run", "--suite", "tiny", "--results", str(results), "--device", "cpu")
+    return results, outcome
+
+
+def test_every_cell_reports_every_metric(first_run):
+    results, outcome = first_run
+    assert outcome.exit_code == 0, outcome.output
+    rows = ResultsStore(results).rows("tiny")
+    assert {r["status"] for r in rows} == {"ok"}, [r["error"] for r in rows if r["status"] != "ok"]
+    keys = {(r["gan"], r["key"]) for r in rows}
+    for gan in ("vanilla-gan", "dcgan"):
+        for key in ("fid", "kid_mean", "ssim_nearest_real", "psnr_nearest_real", "tstr_accuracy"):
+            assert (gan, key) in keys
+    fid = [r for r in rows if r["key"] == "fid"][0]
+    assert fid["n_fake"] == 16 and fid["n_real"] == 32 and fid["resolution"] == 16
+    assert '"torch"' in fid["packages_json"] and "tiny-plugin" in fid["plugins_json"]
+    artifacts = results / fid["artifacts_dir"]
+    for name in ("checkpoint.safetensors", "samples.png", "losses.json", "config.json"):
+        assert (artifacts / name).is_file(), name
+
+
+def test_rerun_skips_finished_cells_and_force_appends(tmp_path):
+    args = ("run", "--suite", "tiny-cheap", "--results", str(tmp_path), "--device", "cpu", "--seeds", "2")
+    first = invoke(*args)
+    assert first.exit_code == 0 and statuses(first.output) == ["ran", "ran"]
+    before = ResultsStore(tmp_path).rows()
+    again = invoke(*args)
+    assert again.exit_code == 0
+    assert statuses(again.output) == ["skipped", "skipped"] and ResultsStore(tmp_path).rows() == before
+    forced = invoke(*args, "--force")
+    assert forced.exit_code == 0 and statuses(forced.output) == ["ran", "ran"]
+    rows = ResultsStore(tmp_path).rows()
+    assert rows[: len(before)] == before  # the old rows are untouched
+    assert len({r["run_id"] for r in rows}) == 4
+
+
+def test_more_seeds_run_only_the_new_cells(tmp_path):
+    invoke("run", "--suite", "tiny-cheap", "--results", str(tmp_path), "--device", "cpu")
+    more = invoke("run", "--suite", "tiny-cheap", "--results", str(tmp_path), "--device", "cpu", "--seeds", "2")
+    assert statuses(more.output) == ["skipped", "ran"]
+
+
+def test_a_failing_cell_is_recorded_and_the_suite_goes_on(tmp_path):
+    outcome = invoke("run", "--suite", "tiny-cheap", "--results", str(tmp_path), "--gans", "exploding-gan,dcgan", "--device", "cpu")
+    assert outcome.exit_code == 1
+    rows = ResultsStore(tmp_path).rows()
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(failed) == 1 and "diverged on purpose" in failed[0]["error"]
+    assert any(r["gan"] == "dcgan" and r["status"] == "ok" for r in rows)
+    assert (tmp_path / failed[0]["artifacts_dir"] / "error.txt").is_file()
+
+
+def test_leaderboard_markdown(first_run):
+    results, _ = first_run
+    outcome = invoke("leaderboard", "--suite", "tiny", "--results", str(results))
+    assert outcome.exit_code == 0
+    text = outcome.output
+    assert "| dcgan" in text and "| vanilla-gan" in text
+    assert "fid ↓" in text and "tstr_accuracy (small-cnn) ↑" in text
+    assert "synthetic phantom" in text and "## Provenance" in text
+
+
+def test_unknown_names_list_the_available_ones(tmp_path):
+    outcome = CliRunner().invoke(cli, ["run", "--suite", "tiny", "--gans", "nope", "--results", str(tmp_path)], obj=load_plugins(extra_modules=[("tiny-plugin", tiny_plugin())]))
+    assert outcome.exit_code == 2
+    assert "unknown GAN 'nope'; available GANs:" in outcome.output and "dcgan" in outcome.output
