@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import torch
-from torchvision.utils import save_image
+from PIL import Image
 
 from .. import __version__
 from ..checkpoints import save_networks
@@ -157,11 +157,22 @@ def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[ImageSp
     return fake, train_seconds
 
 
-def save_sample_grid(fake: ImageSplit, num_classes: int, path: Path, per_class: int = 8) -> None:
-    """One row per class, ``per_class`` images each."""
-    rows = [fake.of_class(c).images[:per_class] for c in range(num_classes)]
-    grid = torch.cat(rows).float().div(255.0)
-    save_image(grid, str(path), nrow=per_class, padding=2, pad_value=1.0)
+def save_sample_grid(fake: ImageSplit, num_classes: int, path: Path, per_class: int = 8, padding: int = 2) -> None:
+    """One row per class, ``per_class`` images each, on a white background; a class with
+    fewer samples leaves its row's remaining tiles blank.
+
+    Written with Pillow rather than torchvision.utils, whose import pulls in most of
+    torchvision and adds seconds to every command's start-up."""
+    _, channels, h, w = fake.images.shape
+    grid = torch.full(
+        (channels, padding + num_classes * (h + padding), padding + per_class * (w + padding)), 255, dtype=torch.uint8
+    )
+    for row in range(num_classes):
+        for col, image in enumerate(fake.of_class(row).images[:per_class]):
+            top, left = padding + row * (h + padding), padding + col * (w + padding)
+            grid[:, top : top + h, left : left + w] = image
+    array = grid.permute(1, 2, 0).numpy()
+    Image.fromarray(array[:, :, 0] if channels == 1 else array).save(path)
 
 
 def _evaluate(cell, data, ctx, fake, artifacts, base) -> list[ResultRow]:
