@@ -58,13 +58,34 @@ class ImageSplit:
         keep = self.labels == label
         return ImageSplit(self.images[keep], self.labels[keep])
 
-    def take(self, n: int, seed: int) -> "ImageSplit":
-        """A deterministic random subset of at most ``n`` images."""
-        if n >= len(self):
-            return self
-        order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
-        order, _ = order.sort()
-        return ImageSplit(self.images[order], self.labels[order])
+    def subset(self, index: torch.Tensor) -> "ImageSplit":
+        return ImageSplit(self.images[index], self.labels[index])
+
+    def matching(self, labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+        """Sorted indices of at most ``n`` images of this split whose class mix follows
+        ``labels`` (the labels of a generated set), drawn at random with ``seed``.
+
+        Each class gets ``n`` times its share of ``labels`` (largest remainders round to
+        ``n``), capped at the images this split has of it; a shortfall is not filled
+        from other classes, which would skew the mix. Labels this split does not have
+        carry no class information and are ignored; if none is known, the draw ignores
+        classes. Deterministic, and independent of any global random state.
+        """
+        known = [c for c in labels.unique().tolist() if (self.labels == c).any()]
+        if not known:
+            order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
+            return order.sort().values
+        counts = torch.tensor([int((labels == c).sum()) for c in known], dtype=torch.float64)
+        exact = n * counts / counts.sum()
+        quota = exact.floor().long()
+        for i in (exact - quota).argsort(descending=True)[: n - int(quota.sum())]:
+            quota[i] += 1
+        chosen = []
+        for c, k in zip(known, quota.tolist()):
+            members = (self.labels == c).nonzero().squeeze(1)
+            generator = torch.Generator().manual_seed(seed * 1000 + int(c))
+            chosen.append(members[torch.randperm(len(members), generator=generator)[:k]])
+        return torch.cat(chosen).sort().values
 
 
 @dataclass
@@ -188,6 +209,20 @@ class MetricResult:
     artifacts: dict[str, str] = field(default_factory=dict)
 
 
+#: Cap on the real reference set of a metric when the profile names none.
+DEFAULT_N_REAL = 1000
+#: Seed of the real reference subset: fixed, never the run seed.
+REAL_REFERENCE_SEED = 0
+#: What :meth:`Evaluation.real_reference` is, for metrics' protocol statements.
+REAL_REFERENCE_PROTOCOL = (
+    f"The real reference set is drawn from the training split: at most settings['n_real'] "
+    f"(default {DEFAULT_N_REAL}) images with the generated set's class mix (each class "
+    f"its share, capped at the images the split has of it), chosen at random with the "
+    f"fixed seed {REAL_REFERENCE_SEED}, so every GAN and seed is compared with the same "
+    f"real images. "
+)
+
+
 @dataclass
 class Evaluation:
     """Everything a metric may look at for one trained cell."""
@@ -202,6 +237,32 @@ class Evaluation:
     progress: "Progress"
     #: For image-to-image GANs: the real source images that ``fake`` translates.
     sources: Optional[ImageSplit] = None
+    #: Intermediate results metrics share within this evaluation (see :meth:`shared`).
+    _shared: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def shared(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per evaluation, key and generated set: metrics that need
+        the same expensive intermediate (Inception features, a nearest-neighbour
+        search) get one computation between them, and it is dropped with the
+        evaluation. Replacing ``fake`` invalidates it."""
+        hit = self._shared.get(key)
+        if hit is None or hit[0] is not self.fake:
+            hit = self._shared[key] = (self.fake, compute())
+        return hit[1]
+
+    @property
+    def n_real(self) -> int:
+        return int(self.settings.get("n_real", DEFAULT_N_REAL))
+
+    def real_reference_index(self) -> torch.Tensor:
+        """Indices into the training split of the real reference set that distribution
+        and nearest-real metrics compare generated images with: at most ``n_real``
+        images with the generated set's class mix, drawn with a fixed seed so every
+        run, seed and GAN is compared with the same real images."""
+        return self.data.train.matching(self.fake.labels, self.n_real, seed=REAL_REFERENCE_SEED)
+
+    def real_reference(self) -> ImageSplit:
+        return self.data.train.subset(self.real_reference_index())
 
 
 class Metric(Described):
@@ -210,8 +271,20 @@ class Metric(Described):
     #: Result keys this metric writes; each key names its protocol (e.g.
     #: ``ssim_nearest_real``) so two numbers with one key are always comparable.
     result_keys: ClassVar[tuple[str, ...]] = ()
+    #: The keys a leaderboard shows in its main table (default: all result keys); the
+    #: others (spreads, secondary scores) go to its detail table.
+    headline_keys: ClassVar[Optional[tuple[str, ...]]] = None
     #: One paragraph: what is compared with what, at what sample size.
     protocol: ClassVar[str] = ""
+
+    #: Result keys that are not scores (a spread, a count): no better or worse.
+    undirected_keys: ClassVar[tuple[str, ...]] = ()
+
+    def direction_of(self, key: str) -> Optional[str]:
+        return None if key in self.undirected_keys else self.direction
+
+    def is_headline(self, key: str) -> bool:
+        return key in (self.result_keys if self.headline_keys is None else self.headline_keys)
 
     def unavailable_reason(self) -> Optional[str]:
         """Why this metric cannot run here (missing weights, say), or None."""

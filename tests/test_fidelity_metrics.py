@@ -136,7 +136,7 @@ def test_results_carry_keys_sizes_and_protocol_record(runs):
 
 @pytest.mark.slow
 def test_real_features_are_cached_by_torch_fidelity(runs):
-    name = fidelity.real_cache_name("noise-seed-1", N, fidelity.fidelity_weights_path())
+    name = fidelity.real_cache_name("noise-seed-1", torch.arange(N), fidelity.fidelity_weights_path())
     cached = sorted(p.name for p in cache_dir("fidelity").glob(f"{name}-*"))
     assert any("features" in p for p in cached) and any("stat-fid" in p for p in cached)
 
@@ -174,9 +174,9 @@ def test_one_call_serves_both_metrics_with_the_right_arguments(tmp_path, recordi
     assert kwargs["feature_extractor_weights_path"] == str(fidelity.fidelity_weights_path())
     assert kwargs["kid_subset_size"] == 12  # min(1000, n_real=30, n_fake=12)
     assert kwargs["cuda"] is False and kwargs["verbose"] is False
-    assert kwargs["input2_cache_name"] == fidelity.real_cache_name("fp", 30, fidelity.fidelity_weights_path())
-    real = kwargs["input2"].images
-    assert torch.equal(real, train.take(30, seed=0).images)
+    index = evaluation.real_reference_index()
+    assert kwargs["input2_cache_name"] == fidelity.real_cache_name("fp", index, fidelity.fidelity_weights_path())
+    assert torch.equal(kwargs["input2"].images, train.images[index]) and len(index) == 30
     assert torch.equal(kwargs["input1"].images, evaluation.fake.images)
 
 
@@ -200,10 +200,11 @@ def test_real_set_is_the_same_for_every_run(tmp_path, recording):
     assert torch.equal(first, second) and first.shape[0] == 25
 
 
-def test_cache_name_depends_on_dataset_and_size(tmp_path):
+def test_cache_name_depends_on_dataset_and_which_images(tmp_path):
     weights = tmp_path / "w.pt"
-    names = {fidelity.real_cache_name(fp, n, weights) for fp in ("a", "b") for n in (10, 20)}
-    assert len(names) == 4
+    subsets = (torch.arange(10), torch.arange(20), torch.arange(1, 11))
+    names = {fidelity.real_cache_name(fp, index, weights) for fp in ("a", "b") for index in subsets}
+    assert len(names) == 6
 
 
 def test_grayscale_adapter_repeats_the_channel():

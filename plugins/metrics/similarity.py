@@ -14,7 +14,6 @@ Evaluation, so running both costs one search.
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Optional
 
@@ -22,7 +21,7 @@ import torch
 from pytorch_msssim import ssim as _msssim_ssim
 
 from ganbench import hookimpl
-from ganbench.specs import Evaluation, ImageSplit, Metric, MetricResult
+from ganbench.specs import REAL_REFERENCE_PROTOCOL, Evaluation, ImageSplit, Metric, MetricResult
 
 #: Pixel scale everything here is measured on: the uint8 values 0..255 at rest.
 MAX_VALUE = 255.0
@@ -140,11 +139,6 @@ class NearestReal:
         return self.real.images[self.index]
 
 
-def real_reference(evaluation: Evaluation) -> ImageSplit:
-    n_real = int(evaluation.settings.get("n_real", 1000))
-    return evaluation.data.train.take(n_real, seed=0)
-
-
 def search(fake: ImageSplit, real: ImageSplit, device: torch.device) -> NearestReal:
     """Nearest real image per fake image, within the fake's class where the reference
     set has images of that class, otherwise over the whole reference set (labels that
@@ -173,23 +167,11 @@ def search(fake: ImageSplit, real: ImageSplit, device: torch.device) -> NearestR
     return NearestReal(real, index)
 
 
-#: id(evaluation) -> (weak reference to it, n_real setting, pairing). The weak reference
-#: guards against a new Evaluation reusing a dead one's id; the dict stays tiny.
-_CACHE: dict[int, tuple[weakref.ref, int, NearestReal]] = {}
-_CACHE_SIZE = 4
-
-
 def nearest_real(evaluation: Evaluation) -> NearestReal:
     """The pairing for an Evaluation, searched once and shared by SSIM and PSNR."""
-    n_real = int(evaluation.settings.get("n_real", 1000))
-    hit = _CACHE.get(id(evaluation))
-    if hit is not None and hit[0]() is evaluation and hit[1] == n_real:
-        return hit[2]
-    pairing = search(evaluation.fake, real_reference(evaluation), evaluation.device)
-    while len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[id(evaluation)] = (weakref.ref(evaluation), n_real, pairing)
-    return pairing
+    return evaluation.shared(
+        "nearest-real", lambda: search(evaluation.fake, evaluation.real_reference(), evaluation.device)
+    )
 
 
 # --------------------------------------------------------------------------- plugins
@@ -198,11 +180,10 @@ _MEMORISATION = (
     "High values can also mean the GAN memorised training images, so read them beside "
     "a diversity or distribution metric."
 )
-_PAIRING = (
-    "Each generated image is paired with its nearest real training image by pixel MSE, "
-    "searched within the generated image's class (over the whole reference set when the "
-    "class is absent from it); the reference set is the training split capped at "
-    "settings['n_real'] (default 1000) images by a seed-0 random subset. "
+_PAIRING = REAL_REFERENCE_PROTOCOL + (
+    "Each generated image is paired with its nearest real image in the reference set by "
+    "pixel MSE, searched within the generated image's class (over the whole reference set "
+    "when the class is absent from it). "
 )
 
 
