@@ -68,6 +68,7 @@ def bare_call(fake: torch.Tensor, real: torch.Tensor, weights: Path, kid_subset_
         kid_subset_size=kid_subset_size,
         rng_seed=fidelity.KID_RNG_SEED,
         cuda=False,
+        batch_size=fidelity.feature_batch_size(torch.device("cpu")),
         save_cpu_ram=True,
         verbose=False,
     )

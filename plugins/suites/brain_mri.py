@@ -19,7 +19,7 @@ BRAIN_MRI = Suite(
     classifiers=("small-cnn",),
     profiles={
         # Minutes on a 2-core CPU: what CI runs and what the README's first command shows.
-        "smoke": ProfileSettings(image_size=32, seeds=2, n_fake=400, n_real=800),
+        "smoke": ProfileSettings(image_size=32, seeds=2, n_fake=200, n_real=400),
         # A real but short benchmark on one GPU.
         "quick": ProfileSettings(image_size=64, seeds=3, n_fake=2000, n_real=3000),
         # BrainGAN generated 1400 images (700 per class for its 2 classes); the GAN
