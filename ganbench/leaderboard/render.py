@@ -25,16 +25,18 @@ def fmt_entry(entry: Optional[Entry]) -> str:
         return "—"
     if entry.values:
         text = fmt(entry.mean)
-        return text if entry.std is None else f"{text} ± {fmt(entry.std)}"
+        # Two significant digits are all a spread over a handful of seeds can carry.
+        return text if entry.std is None else f"{text} ± {entry.std:.2g}"
     if entry.unavailable:
         return "unavailable"
     return "failed" if entry.failed else "—"
 
 
 def column_label(entry: Entry, registry: Registry) -> str:
-    arrow = ""
+    direction = None
     if ("metrics", entry.metric) in registry:
-        arrow = " ↓" if registry.get("metrics", entry.metric).direction == "lower" else " ↑"
+        direction = registry.get("metrics", entry.metric).direction_of(entry.key)
+    arrow = {"lower": " ↓", "higher": " ↑"}.get(direction, "")
     suffix = f" ({entry.classifier})" if entry.classifier else ""
     return f"{entry.key}{suffix}{arrow}"
 
@@ -59,35 +61,48 @@ def comparability(reference: Reference, table: Table, entry: Optional[Entry]) ->
     return f"comparable: reported value {where} our 95% CI"
 
 
-def measured_table(table: Table, registry: Registry, link_base: Path, results_dir: Path) -> str:
-    columns: list[tuple[str, str, Optional[str]]] = []
+def table_columns(table: Table, registry: Registry) -> tuple[list[tuple], list[tuple]]:
+    """(headline, detail) columns as (key, metric, classifier), in the order the rows
+    first show them. Keys of metrics no loaded plugin knows count as headline."""
+    headline, detail = [], []
     for row in table.rows:
         slot = (row["key"], row["metric"], row["classifier"])
-        if row["key"] is not None and slot not in columns:
-            columns.append(slot)
-    headers = ["GAN"] + [
-        column_label(Entry("", metric, key, classifier), registry) for key, metric, classifier in columns
+        if row["key"] is None or slot in headline or slot in detail:
+            continue
+        known = ("metrics", row["metric"]) in registry
+        is_headline = not known or registry.get("metrics", row["metric"]).is_headline(row["key"])
+        (headline if is_headline else detail).append(slot)
+    return headline, detail
+
+
+def values_table(table: Table, registry: Registry, columns: list[tuple], extra_headers=(), extra=lambda gan: []) -> str:
+    headers = ["GAN"] + [column_label(Entry("", metric, key, classifier), registry) for key, metric, classifier in columns]
+    body = [
+        [gan] + [fmt_entry(table.entry(gan, key, classifier)) for key, _, classifier in columns] + extra(gan)
+        for gan in table.gans()
     ]
-    headers += ["seeds", "n_real / n_fake", "resolution", "samples"]
-    body = []
-    for gan in table.gans():
-        entries = [table.entry(gan, key, classifier) for key, _, classifier in columns]
-        seeds = sorted({s for e in entries if e for s in e.seeds})
-        n_real = sorted({n for e in entries if e and e.metric in ("fid", "kid") for n in e.n_real if n})
-        n_fake = sorted({n for e in entries if e for n in e.n_fake if n})
+    return tabulate(body, headers=headers + list(extra_headers), tablefmt="github", disable_numparse=True)
+
+
+def measured_table(table: Table, registry: Registry, link_base: Path, results_dir: Path) -> str:
+    headline, _ = table_columns(table, registry)
+
+    def extra(gan: str) -> list:
+        entries = [e for e in table.entries.values() if e.gan == gan]
+        seeds = sorted({s for e in entries for s in e.seeds})
+        n_real = sorted({n for e in entries if e.metric in ("fid", "kid") for n in e.n_real if n})
+        n_fake = sorted({n for e in entries for n in e.n_fake if n})
         grid = table.sample_grids.get(gan)
         link = f"[grid]({relative_link(results_dir / grid, link_base)})" if grid else "—"
-        body.append(
-            [gan]
-            + [fmt_entry(e) for e in entries]
-            + [
-                len(seeds),
-                f"{'/'.join(map(str, n_real)) or '—'} / {'/'.join(map(str, n_fake)) or '—'}",
-                f"{table.resolution} px",
-                link,
-            ]
-        )
-    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+        sizes = f"{'/'.join(map(str, n_real)) or '—'} / {'/'.join(map(str, n_fake)) or '—'}"
+        return [len(seeds), sizes, f"{table.resolution} px", link]
+
+    return values_table(table, registry, headline, ["seeds", "n_real / n_fake", "resolution", "samples"], extra)
+
+
+def detail_table(table: Table, registry: Registry) -> Optional[str]:
+    _, detail = table_columns(table, registry)
+    return values_table(table, registry, detail) if detail else None
 
 
 def relative_link(target: Path, base: Path) -> str:
@@ -148,7 +163,7 @@ def render_markdown(tables: list[Table], registry: Registry, link_base: Path, re
     out = [f"# ganbench leaderboard: {tables[0].group.suite}", ""]
     out.append(
         "Measured values are mean ± sample std over seeds (the newest run of each cell). "
-        "↓ lower is better, ↑ higher is better. Metric protocols: `ganbench list metrics`."
+        "↓ lower is better, ↑ higher is better. What each metric compares: `ganbench protocols`."
     )
     for table in tables:
         g = table.group
@@ -158,6 +173,12 @@ def render_markdown(tables: list[Table], registry: Registry, link_base: Path, re
         failures = sorted({f"{r['gan']} seed {r['seed']}: {r['error']}" for r in table.rows if r["status"] == "failed"})
         if failures:
             out += ["", "Failed: " + "; ".join(failures)]
+        detail = detail_table(table, registry)
+        if detail:
+            out += ["", "### More result keys", "", detail]
+        if table.synthetic:
+            out += ["", "Papers' reported numbers are not shown: this dataset is a synthetic phantom, not patient data."]
+            continue
         reported = reported_table(table, references)
         if reported:
             out += ["", "### Reported in papers beside measured here", "", reported]

@@ -169,6 +169,7 @@ class TSTR(Metric):
     kind = "downstream"
     direction = "higher"
     result_keys = ("tstr_accuracy", "tstr_balanced_accuracy", "tstr_macro_f1")
+    headline_keys = ("tstr_accuracy",)
     protocol = (
         "A freshly initialised classifier (torch seeded with the run seed) is trained with "
         "cross-entropy on all class-balanced generated images for the classifier's "
