@@ -18,6 +18,7 @@ from .leaderboard.aggregate import aggregate
 from .leaderboard.render import render_markdown
 from .plugins import Plugins, load_plugins
 from .progress import RichProgress
+from .protocols import render_protocols
 from .registry import KINDS
 from .results.store import DEFAULT_RESULTS_DIR, ResultsStore
 from .runner.suite_run import CellOutcome, RunRequest, run_suite
@@ -140,6 +141,8 @@ def leaderboard_command(ctx, suite, results_dir, out):
         err_console.print(f"wrote {out}")
 
 
+#: Fields of `list` that only --json shows.
+TABLE_HIDDEN = ("plugin", "protocol")
 LISTABLE = ("gans", "datasets", "metrics", "classifiers", "suites", "references")
 
 
@@ -155,7 +158,8 @@ def list_command(ctx, kind, as_json):
         click.echo(json.dumps(records, indent=2, default=str))
         return
     table = RichTable(title=f"{KINDS[kind][0]}s", show_lines=False)
-    columns = list(records[0]) if records else ["name"]
+    # The table stays readable in a terminal; --json has every field, provenance included.
+    columns = [c for c in records[0] if c not in TABLE_HIDDEN] if records else ["name"]
     for column in columns:
         table.add_column(column, overflow="fold")
     for record in records:
@@ -188,6 +192,20 @@ def describe(kind: str, item, origin) -> dict:
     record["source"] = getattr(item, "source", "")
     record["plugin"] = f"{origin.plugin} ({origin.distribution} {origin.version})".replace(" )", ")")
     return record
+
+
+@cli.command("protocols")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write markdown here instead of printing it.")
+@click.pass_context
+def protocols_command(ctx, out):
+    """Print what every metric compares with what, and the suites' profiles (markdown)."""
+    markdown = render_protocols(plugins_of(ctx).registry)
+    if out is None:
+        click.echo(markdown, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown)
+        err_console.print(f"wrote {out}")
 
 
 @cli.command("plugins")

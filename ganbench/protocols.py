@@ -1,0 +1,92 @@
+"""The evaluation protocols as markdown, rendered from the registry.
+
+Every metric states its own protocol (:attr:`ganbench.specs.Metric.protocol`); this module
+puts those statements, the suites' profiles and the runner's rules into one document, so
+``docs/protocols.md`` can never drift from the code that computes the numbers (a test
+renders it again and compares).
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from .registry import Registry
+
+RUNNER_RULES = """\
+## How a cell is run
+
+A suite expands into cells, one per dataset x GAN x seed. Each cell:
+
+1. loads the dataset once per run at the profile's image size and channel count; its
+   train/test split is fixed by the dataset (never by the run seed), so every seed and
+   every GAN is tested on the same real images;
+2. seeds torch with the run seed and builds the GAN. An unconditional GAN is trained once
+   per class (as BrainGAN and IJACSA train theirs) unless the suite says otherwise, so its
+   samples carry class labels; a conditional GAN is trained once;
+3. trains for the GAN's steps or epochs at the profile (the suite may override them for
+   every GAN at a profile); the batch order is drawn from a generator seeded by the run
+   seed;
+4. draws `n_fake` class-balanced samples from a generator seeded by the run seed and
+   stores a checkpoint (safetensors), a sample grid, the loss history and the config;
+5. evaluates every metric of the suite on those samples; downstream metrics run once
+   per classifier of the suite.
+
+A cell's config hash covers everything that can change its numbers (GAN
+hyperparameters, dataset fingerprint, seed, profile, sizes, metric and classifier
+settings). A cell already finished with the same hash is skipped; `--force` runs it
+again and adds rows beside the old ones, which the store never changes or deletes.
+"""
+
+
+def render_protocols(registry: Registry) -> str:
+    out = [
+        "# Evaluation protocols",
+        "",
+        "Generated from the registered plugins by `ganbench protocols`; do not edit by hand.",
+        "",
+        RUNNER_RULES,
+        "## Metrics",
+    ]
+    for metric, origin in registry.items("metrics"):
+        out += [
+            "",
+            f"### `{metric.name}`",
+            "",
+            f"{metric.description}. Kind: {metric.kind}; {metric.direction} is better; "
+            f"result keys: {', '.join(f'`{k}`' for k in metric.result_keys)}.",
+            "",
+            metric.protocol or "(no protocol stated by the plugin)",
+            "",
+            f"Source: {metric.source or 'not stated'}. Plugin: {origin.plugin} ({origin.distribution}).",
+        ]
+    out += ["", "## Suites and their profiles"]
+    for suite, _ in registry.items("suites"):
+        rows = [
+            [
+                profile,
+                f"{s.image_size} px",
+                s.channels,
+                s.seeds,
+                s.n_fake,
+                s.n_real,
+                ", ".join(f"{k}={v}" for k, v in sorted(s.metric_settings.items())) or "—",
+                ", ".join(f"{k}={v}" for k, v in sorted(s.gan_overrides.items())) or "—",
+            ]
+            for profile, s in suite.profiles.items()
+        ]
+        out += [
+            "",
+            f"### `{suite.name}`",
+            "",
+            f"{suite.description}. GANs: {', '.join(suite.gans)}; datasets: {', '.join(suite.datasets)}"
+            + (f" (`--data PATH`: {suite.path_dataset})" if suite.path_dataset else "")
+            + f"; metrics: {', '.join(suite.metrics)}; classifiers: {', '.join(suite.classifiers) or 'none'}.",
+            "",
+            tabulate(
+                rows,
+                headers=["profile", "image size", "channels", "seeds", "n_fake", "n_real (cap)", "metric settings", "GAN overrides"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+        ]
+    return "\n".join(out) + "\n"
