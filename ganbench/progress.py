@@ -48,5 +48,21 @@ class RichProgress(Progress):
             # Finished bars are removed so a long suite does not scroll hundreds of them.
             self.bars.remove_task(task)
 
+    def counter(self, total: int, description: str):
+        task = self.bars.add_task(description, total=total)
+        done = 0
+
+        def advance(steps: int = 1) -> None:
+            nonlocal done
+            if done >= total:  # finished and removed already
+                return
+            done += steps
+            if done >= total:
+                self.bars.remove_task(task)
+            else:
+                self.bars.update(task, completed=done)
+
+        return advance
+
     def log(self, message: str) -> None:
         self.bars.console.print(message)

@@ -376,6 +376,12 @@ class Progress(ABC):
     def track(self, iterable: Sequence | Any, total: Optional[int], description: str):
         """Yield from ``iterable`` while showing progress."""
 
+    def counter(self, total: int, description: str) -> Callable[[int], None]:
+        """For work a plugin does not loop over itself (a library's own loop): a bar
+        of ``total`` steps and the function that advances it by a number of steps; the
+        bar ends when it reaches ``total``."""
+        return lambda steps=1: None
+
     def log(self, message: str) -> None:  # pragma: no cover - trivial default
         pass
 

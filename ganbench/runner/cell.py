@@ -148,7 +148,10 @@ def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[ImageSp
         networks = models.networks()
     train_seconds = time.perf_counter() - started
 
-    fake = generate_balanced(models, ctx.settings.n_fake, spec.num_classes, seed=cell.seed)
+    fake = generate_balanced(
+        models, ctx.settings.n_fake, spec.num_classes, seed=cell.seed,
+        progress=ctx.progress, description=f"{cell.gan} seed {cell.seed}: sampling",
+    )
     artifacts.mkdir(parents=True, exist_ok=True)
     save_networks(artifacts / "checkpoint.safetensors", networks, {"cell": cell.key, "config": json.dumps(config, default=str)})
     (artifacts / "losses.json").write_text(json.dumps(history))

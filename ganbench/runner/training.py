@@ -8,7 +8,7 @@ from typing import Iterator, Mapping, Optional
 
 import torch
 
-from ..specs import GANModel, ImageSplit, Progress, to_uint8, to_unit_range
+from ..specs import GANModel, ImageSplit, Progress, SilentProgress, to_uint8, to_unit_range
 
 
 def step_count(hparams: Mapping, n_train: int) -> int:
@@ -63,11 +63,14 @@ def sample(
     seed: int,
     labels: Optional[torch.Tensor] = None,
     batch_size: int = 256,
+    progress: Progress = SilentProgress(),
+    description: str = "sampling",
 ) -> torch.Tensor:
     """``n`` generated images as uint8 on the CPU, reproducible for a seed."""
     generator = torch.Generator().manual_seed(seed)
     chunks = []
-    for start in range(0, n, batch_size):
+    starts = range(0, n, batch_size)
+    for start in progress.track(starts, total=len(starts), description=description):
         chunk_labels = None if labels is None else labels[start : start + batch_size]
         images = model.sample(min(batch_size, n - start), labels=chunk_labels, generator=generator)
         chunks.append(to_uint8(images).cpu())
@@ -80,14 +83,21 @@ def balanced_labels(n: int, num_classes: int) -> torch.Tensor:
     return torch.cat([torch.full((k,), c, dtype=torch.long) for c, k in enumerate(counts)])
 
 
-def generate_balanced(models: Mapping[int, GANModel] | GANModel, n: int, num_classes: int, seed: int) -> ImageSplit:
+def generate_balanced(
+    models: Mapping[int, GANModel] | GANModel,
+    n: int,
+    num_classes: int,
+    seed: int,
+    progress: Progress = SilentProgress(),
+    description: str = "sampling",
+) -> ImageSplit:
     """Class-balanced generated images: from one conditional model, or from one
     unconditional model per class (a mapping class -> model)."""
     labels = balanced_labels(n, num_classes)
     if isinstance(models, GANModel):
-        return ImageSplit(sample(models, n, seed, labels=labels), labels)
+        return ImageSplit(sample(models, n, seed, labels=labels, progress=progress, description=description), labels)
     parts = []
     for c in range(num_classes):
         count = int((labels == c).sum())
-        parts.append(sample(models[c], count, seed * 1000 + c))
+        parts.append(sample(models[c], count, seed * 1000 + c, progress=progress, description=f"{description}: class {c}"))
     return ImageSplit(torch.cat(parts), labels)

@@ -25,7 +25,16 @@ from torch.utils.data import Dataset as TorchDataset
 from ganbench import hookimpl
 from ganbench.errors import GanbenchError
 from ganbench.paths import cache_dir
-from ganbench.specs import REAL_REFERENCE_PROTOCOL, REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult
+from ganbench.specs import (
+    REAL_REFERENCE_PROTOCOL,
+    REAL_REFERENCE_SEED,
+    Evaluation,
+    ImageSplit,
+    Metric,
+    MetricResult,
+    Progress,
+    SilentProgress,
+)
 
 from .inception_weights import fidelity_weights_path, source_path
 
@@ -57,15 +66,21 @@ class RGBUint8Images(TorchDataset):
     per item. Grayscale is repeated to three channels, which is how a grey image looks
     to a network trained on RGB; torch-fidelity resizes to 299 x 299 itself."""
 
-    def __init__(self, images: torch.Tensor):
+    def __init__(self, images: torch.Tensor, progress: Progress = SilentProgress(), description: str = "Inception features"):
         if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] not in (1, 3):
             raise ValueError(f"expected uint8 N x 1|3 x H x W images, got {images.dtype} {tuple(images.shape)}")
         self.images = images.cpu()
+        # torch-fidelity loops over the set itself (and not at all when the features are
+        # cached), so the bar starts with the first image it asks for.
+        self._progress, self._description, self._advance = progress, description, None
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
     def __getitem__(self, index: int) -> torch.Tensor:
+        if self._advance is None:
+            self._advance = self._progress.counter(len(self), self._description)
+        self._advance(1)
         image = self.images[index]
         return image.expand(3, -1, -1) if image.shape[0] == 1 else image
 
@@ -104,7 +119,12 @@ def _device_scope(device: torch.device):
 
 
 def compute_scores(
-    fake: ImageSplit, real: ImageSplit, real_cache: str, weights: Path, device: torch.device
+    fake: ImageSplit,
+    real: ImageSplit,
+    real_cache: str,
+    weights: Path,
+    device: torch.device,
+    progress: Progress = SilentProgress(),
 ) -> FidelityScores:
     """FID and KID of ``fake`` against ``real`` in one torch-fidelity call; ``real``'s
     features are cached under the name ``real_cache``."""
@@ -120,8 +140,8 @@ def compute_scores(
     subset = min(KID_SUBSET_SIZE, len(real), len(fake))
     with _device_scope(device):
         raw = torch_fidelity.calculate_metrics(
-            input1=RGBUint8Images(fake.images),
-            input2=RGBUint8Images(real.images),
+            input1=RGBUint8Images(fake.images, progress, f"Inception features: {len(fake)} generated"),
+            input2=RGBUint8Images(real.images, progress, f"Inception features: {len(real)} real (cached afterwards)"),
             input2_cache_name=real_cache,
             cache_root=str(cache_dir("fidelity")),
             cache=True,
@@ -155,7 +175,8 @@ def fidelity_scores(evaluation: Evaluation) -> FidelityScores:
         index = evaluation.real_reference_index()
         weights = fidelity_weights_path()
         cache_name = real_cache_name(evaluation.data.fingerprint, index, weights)
-        return compute_scores(evaluation.fake, evaluation.data.train.subset(index), cache_name, weights, evaluation.device)
+        real = evaluation.data.train.subset(index)
+        return compute_scores(evaluation.fake, real, cache_name, weights, evaluation.device, evaluation.progress)
 
     return evaluation.shared("fidelity-scores", compute)
 
