@@ -12,6 +12,7 @@ Image conventions, everywhere:
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +148,13 @@ class GANModel(ABC):
 
     @abstractmethod
     def train_step(self, real: torch.Tensor, labels: Optional[torch.Tensor]) -> dict[str, float]:
-        """One optimisation step on a batch of real images in [-1, 1]; returns losses."""
+        """One optimisation step on a batch of real images in [-1, 1]; returns the
+        losses of what it updated. For an image-to-image GAN the batch holds images of
+        both domains, ``labels`` 0 for the source domain and 1 for the target."""
+
+    def plan(self, total_steps: int) -> None:
+        """Called once before training with the number of steps it will take, for
+        schedules that depend on it (CycleGAN's linear learning-rate decay)."""
 
     @abstractmethod
     def sample(
@@ -163,16 +170,44 @@ class GANModel(ABC):
         """The networks whose weights make up a checkpoint, by stable name."""
 
 
-class GAN(Described):
-    """A GAN architecture plugin: hyperparameters per profile and a ``build`` method."""
+class ImageToImageModel(GANModel):
+    """A built image-to-image GAN (CycleGAN): it translates images between a source
+    and a target domain instead of sampling from noise."""
+
+    @abstractmethod
+    def translate(self, images: torch.Tensor, reverse: bool = False) -> torch.Tensor:
+        """Source-domain images (target-domain with ``reverse``) in [-1, 1] -> their
+        translations in [-1, 1], float32 on the model's device, in eval mode."""
+
+    def sample(self, n, labels=None, generator=None) -> torch.Tensor:
+        raise TypeError("an image-to-image GAN has no noise to sample from: translate source images instead")
+
+
+class Profiled:
+    """Hyperparameters per profile, from a class-level table (``profiles``)."""
+
+    profiles: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def hyperparameters(self, profile: str) -> dict[str, Any]:
+        """A fresh copy of the defaults for ``profile``, so callers may change it."""
+        if profile not in self.profiles:
+            raise KeyError(f"{getattr(self, 'name', type(self).__name__)} has no profile {profile!r}; it has {', '.join(self.profiles)}")
+        return copy.deepcopy(dict(self.profiles[profile]))
+
+
+class GAN(Profiled, Described):
+    """A GAN architecture plugin: hyperparameters per profile and a ``build`` method.
+
+    ``hyperparameters(profile)`` must contain ``batch_size`` and either ``steps`` or
+    ``epochs`` (the papers' unit; the runner converts with the training-set size); one
+    step is one call of :meth:`GANModel.train_step`.
+    """
 
     conditional: ClassVar[bool] = False
     kind: ClassVar[str] = "noise-to-image"
-
-    @abstractmethod
-    def hyperparameters(self, profile: str) -> dict[str, Any]:
-        """Defaults for a profile. Must contain ``batch_size`` and either ``steps`` or
-        ``epochs`` (the papers' unit; the runner converts with the training-set size)."""
+    #: Settings the source does not state and the plugin had to choose, one sentence
+    #: each; shown by ``ganbench list gans --json`` so nobody mistakes them for the paper's.
+    assumptions: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def build(self, spec: ImageSpec, hparams: Mapping[str, Any], device: torch.device) -> GANModel:
@@ -295,14 +330,11 @@ class Metric(Described):
         """Downstream metrics get one classifier per call; the others get None."""
 
 
-class Classifier(Described):
-    """A downstream classifier plugin."""
+class Classifier(Profiled, Described):
+    """A downstream classifier plugin. ``hyperparameters(profile)`` has ``epochs``,
+    ``batch_size``, ``optimizer`` (adam|adamax|sgd) and ``lr``."""
 
     supports_pretrained: ClassVar[bool] = False
-
-    @abstractmethod
-    def hyperparameters(self, profile: str) -> dict[str, Any]:
-        """``epochs``, ``batch_size``, ``optimizer`` (adam|adamax|sgd), ``lr``."""
 
     @abstractmethod
     def build(self, num_classes: int, image_size: int, channels: int, pretrained: bool = False) -> nn.Module:
@@ -326,6 +358,8 @@ class ProfileSettings:
     metric_settings: Mapping[str, Any] = field(default_factory=dict)
     #: Overrides of GAN hyperparameters for every GAN in the suite at this profile.
     gan_overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: The GANs this profile runs, when not the suite's (a CPU smoke run takes fewer).
+    gans: Optional[tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -341,6 +375,9 @@ class Suite:
     #: Unconditional GANs are trained once per class (as BrainGAN and IJACSA do), so
     #: that their samples carry labels for the downstream classifiers.
     unconditional_per_class: bool = True
+    #: The class image-to-image GANs translate from (no tumour); None: the one class
+    #: whose name says so (no_tumor, notumor, normal, healthy, no).
+    translation_source: Optional[str] = None
     #: A dataset that reads a path; ``--data PATH`` runs the suite on it instead of
     #: ``datasets`` (or, when the suite has no path-reading dataset, on this one).
     path_dataset: Optional[str] = None

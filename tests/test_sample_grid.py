@@ -1,4 +1,4 @@
-"""The sample grid: one row per class, tiles where the samples are, white elsewhere."""
+"""The sample grid: one row per label, tiles where the samples are, white elsewhere."""
 
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ def test_grid_has_one_row_per_class_and_tiles_in_place(tmp_path):
     images = torch.tensor([10, 20, 30], dtype=torch.uint8).view(3, 1, 1, 1).expand(3, 1, 4, 5).contiguous()
     fake = ImageSplit(images, torch.tensor([0, 0, 1]))
     path = tmp_path / "grid.png"
-    save_sample_grid(fake, num_classes=2, path=path, per_class=3, padding=2)
+    save_sample_grid(fake, path=path, per_class=3, padding=2)
     grid = np.asarray(Image.open(path))
     assert grid.shape == (2 + 2 * (4 + 2), 2 + 3 * (5 + 2))
     assert (grid[2:6, 2:7] == 10).all() and (grid[2:6, 9:14] == 20).all()
@@ -25,6 +25,6 @@ def test_grid_has_one_row_per_class_and_tiles_in_place(tmp_path):
 def test_rgb_grid(tmp_path):
     images = torch.zeros(2, 3, 4, 4, dtype=torch.uint8)
     images[:, 0] = 200
-    save_sample_grid(ImageSplit(images, torch.tensor([0, 0])), num_classes=1, path=tmp_path / "g.png", per_class=2)
+    save_sample_grid(ImageSplit(images, torch.tensor([0, 0])), path=tmp_path / "g.png", per_class=2)
     grid = np.asarray(Image.open(tmp_path / "g.png"))
     assert grid.shape == (8, 14, 3) and tuple(grid[2, 2]) == (200, 0, 0)

@@ -22,7 +22,8 @@ from ..results.provenance import config_hash
 from ..results.store import ResultRow
 from ..specs import GAN, Evaluation, ImageSplit, LoadedData, ProfileSettings, Progress, Suite
 from .matrix import Cell
-from .training import generate_balanced, train
+from .training import generate_balanced, sample, train
+from .translation import HOLDOUT_FRACTION, train_and_translate
 
 
 @dataclass
@@ -65,7 +66,12 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
         "classifiers": {
             name: ctx.registry.get("classifiers", name).hyperparameters(cell.profile) for name in ctx.classifiers
         },
-        "per_class": (not gan.conditional) and ctx.suite.unconditional_per_class,
+        "training": training_mode(gan, ctx.suite),
+        **(
+            {"translation": {"source": ctx.suite.translation_source or "auto", "holdout": HOLDOUT_FRACTION}}
+            if gan.kind == "image-to-image"
+            else {}
+        ),
     }
 
 
@@ -103,85 +109,113 @@ def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
     )
     started = time.perf_counter()
     try:
-        fake, train_seconds = _train_and_sample(cell, data, ctx, config, artifacts)
+        generated, train_seconds = _train_and_sample(cell, data, ctx, config, artifacts)
     except Exception as exc:
         _write_error(artifacts, exc)
         return [ResultRow(**base, status="failed", error=_one_line(exc), cell_wall_time_s=time.perf_counter() - started)]
-    rows = _evaluate(cell, data, ctx, fake, artifacts, base)
+    rows = _evaluate(cell, data, ctx, generated, artifacts, base)
     for row in rows:
         row.train_wall_time_s = train_seconds
         row.cell_wall_time_s = time.perf_counter() - started
     return rows
 
 
-def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[ImageSplit, float]:
-    gan = ctx.registry.get("gans", cell.gan)
-    hparams = config["gan_hparams"]
-    spec = data.image_spec
-    started = time.perf_counter()
-    if config["per_class"]:
-        # One unconditional GAN per class, as BrainGAN and IJACSA train theirs.
-        models, history = {}, {}
-        for label, class_name in enumerate(data.class_names):
-            torch.manual_seed(cell.seed * 1000 + label)
-            models[label] = gan.build(spec, hparams, ctx.device)
-            history[class_name] = train(
-                models[label],
-                data.train.of_class(label),
-                hparams,
-                seed=cell.seed * 1000 + label,
-                device=ctx.device,
-                progress=ctx.progress,
-                description=f"{cell.gan} seed {cell.seed}: {class_name}",
-            )
-        networks = {
-            f"{data.class_names[label]}.{net}": module
-            for label, model in models.items()
-            for net, module in model.networks().items()
-        }
-    else:
-        torch.manual_seed(cell.seed)
-        models = gan.build(spec, hparams, ctx.device)
-        history = {
-            "all": train(models, data.train, hparams, cell.seed, ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}")
-        }
-        networks = models.networks()
-    train_seconds = time.perf_counter() - started
+@dataclass
+class Generated:
+    fake: ImageSplit
+    networks: dict
+    history: dict
+    #: For image-to-image GANs: the real image each generated one translates.
+    sources: Optional[ImageSplit] = None
 
+
+def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
+    """One unconditional GAN per class, as BrainGAN and IJACSA train theirs."""
+    models, history = {}, {}
+    for label, class_name in enumerate(data.class_names):
+        torch.manual_seed(cell.seed * 1000 + label)
+        models[label] = gan.build(spec, hparams, ctx.device)
+        history[class_name] = train(
+            models[label], data.train.of_class(label), hparams, cell.seed * 1000 + label,
+            ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}: {class_name}",
+        )
+    networks = {
+        f"{data.class_names[label]}.{net}": module for label, model in models.items() for net, module in model.networks().items()
+    }
     fake = generate_balanced(
-        models, ctx.settings.n_fake, spec.num_classes, seed=cell.seed,
-        progress=ctx.progress, description=f"{cell.gan} seed {cell.seed}: sampling",
+        models, ctx.settings.n_fake, spec.num_classes, cell.seed, ctx.progress, f"{cell.gan} seed {cell.seed}: sampling"
     )
+    return Generated(fake, networks, history)
+
+
+def _one_model(gan, spec, hparams, cell, data, ctx) -> Generated:
+    """One GAN on every class: a conditional one, or an unconditional one when the suite
+    says so (its samples then carry no class: label -1)."""
+    torch.manual_seed(cell.seed)
+    model = gan.build(spec, hparams, ctx.device)
+    history = {"all": train(model, data.train, hparams, cell.seed, ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}")}
+    description = f"{cell.gan} seed {cell.seed}: sampling"
+    if gan.conditional:
+        fake = generate_balanced(model, ctx.settings.n_fake, spec.num_classes, cell.seed, ctx.progress, description)
+    else:
+        images = sample(model, ctx.settings.n_fake, cell.seed, progress=ctx.progress, description=description)
+        fake = ImageSplit(images, torch.full((len(images),), -1, dtype=torch.long))
+    return Generated(fake, model.networks(), history)
+
+
+def _translations(gan, spec, hparams, cell, data, ctx) -> Generated:
+    result = train_and_translate(
+        gan, spec, hparams, data, ctx.settings.n_fake, cell.seed, ctx.device, ctx.progress,
+        ctx.suite.translation_source, f"{cell.gan} seed {cell.seed}",
+    )
+    return Generated(result.fake, result.networks, result.history, result.sources)
+
+
+def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[Generated, float]:
+    gan = ctx.registry.get("gans", cell.gan)
+    how = {"translate": _translations, "per-class": _per_class, "one-model": _one_model}[config["training"]]
+    started = time.perf_counter()
+    generated = how(gan, data.image_spec, config["gan_hparams"], cell, data, ctx)
+    train_seconds = time.perf_counter() - started
     artifacts.mkdir(parents=True, exist_ok=True)
-    save_networks(artifacts / "checkpoint.safetensors", networks, {"cell": cell.key, "config": json.dumps(config, default=str)})
-    (artifacts / "losses.json").write_text(json.dumps(history))
+    metadata = {"cell": cell.key, "config": json.dumps(config, default=str)}
+    save_networks(artifacts / "checkpoint.safetensors", generated.networks, metadata)
+    (artifacts / "losses.json").write_text(json.dumps(generated.history))
     (artifacts / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
-    save_sample_grid(fake, spec.num_classes, artifacts / "samples.png")
-    return fake, train_seconds
+    save_sample_grid(generated.fake, artifacts / "samples.png")
+    return generated, train_seconds
 
 
-def save_sample_grid(fake: ImageSplit, num_classes: int, path: Path, per_class: int = 8, padding: int = 2) -> None:
-    """One row per class, ``per_class`` images each, on a white background; a class with
-    fewer samples leaves its row's remaining tiles blank.
+def training_mode(gan: GAN, suite: Suite) -> str:
+    if gan.kind == "image-to-image":
+        return "translate"
+    return "per-class" if (not gan.conditional and suite.unconditional_per_class) else "one-model"
+
+
+def save_sample_grid(fake: ImageSplit, path: Path, per_class: int = 8, padding: int = 2) -> None:
+    """One row per label present (in label order), ``per_class`` images each, on a white
+    background; a row with fewer samples leaves its remaining tiles blank.
 
     Written with Pillow rather than torchvision.utils, whose import pulls in most of
     torchvision and adds seconds to every command's start-up."""
     _, channels, h, w = fake.images.shape
+    labels = fake.labels.unique().tolist()
     grid = torch.full(
-        (channels, padding + num_classes * (h + padding), padding + per_class * (w + padding)), 255, dtype=torch.uint8
+        (channels, padding + len(labels) * (h + padding), padding + per_class * (w + padding)), 255, dtype=torch.uint8
     )
-    for row in range(num_classes):
-        for col, image in enumerate(fake.of_class(row).images[:per_class]):
+    for row, label in enumerate(labels):
+        for col, image in enumerate(fake.of_class(label).images[:per_class]):
             top, left = padding + row * (h + padding), padding + col * (w + padding)
             grid[:, top : top + h, left : left + w] = image
     array = grid.permute(1, 2, 0).numpy()
     Image.fromarray(array[:, :, 0] if channels == 1 else array).save(path)
 
 
-def _evaluate(cell, data, ctx, fake, artifacts, base) -> list[ResultRow]:
+def _evaluate(cell, data, ctx, generated: Generated, artifacts, base) -> list[ResultRow]:
     evaluation = Evaluation(
         data=data,
-        fake=fake,
+        fake=generated.fake,
+        sources=generated.sources,
         device=ctx.device,
         seed=cell.seed,
         settings={"profile": cell.profile, "n_real": ctx.settings.n_real, **ctx.settings.metric_settings},

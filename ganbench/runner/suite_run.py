@@ -82,7 +82,7 @@ def run_suite(
     if profile not in PROFILES:
         raise GanbenchError(f"unknown profile {profile!r}; profiles are {', '.join(PROFILES)}")
     settings = suite.profiles[profile]
-    gans = list(request.gans or suite.gans)
+    gans = list(request.gans or settings.gans or suite.gans)
     datasets = resolve_datasets(suite, request.data)
     check_names(registry, suite, gans, datasets)
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)

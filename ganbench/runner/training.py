@@ -44,12 +44,52 @@ def train(
         raise ValueError(f"{description}: no training images")
     images = to_unit_range(split.images).to(device)
     labels = split.labels.to(device)
-    steps = step_count(hparams, len(split))
     order = batches(len(split), int(hparams["batch_size"]), torch.Generator().manual_seed(seed))
+
+    def next_batch():
+        index = next(order).to(device)
+        return images[index], labels[index]
+
+    return run_steps(model, next_batch, step_count(hparams, len(split)), progress, description)
+
+
+def train_pair(
+    model: GANModel,
+    source: ImageSplit,
+    target: ImageSplit,
+    hparams: Mapping,
+    seed: int,
+    device: torch.device,
+    progress: Progress,
+    description: str = "training",
+) -> list[dict]:
+    """Train an image-to-image ``model`` on two unpaired domains: every step gets
+    ``batch_size`` images of each, drawn independently, labelled 0 (source) and 1
+    (target). An epoch is as many steps as the larger domain has batches (Zhu et al.)."""
+    if len(source) == 0 or len(target) == 0:
+        raise ValueError(f"{description}: both domains need training images ({len(source)} source, {len(target)} target)")
+    batch_size = int(hparams["batch_size"])
+    domains = []
+    for label, split in enumerate((source, target)):
+        images = to_unit_range(split.images).to(device)
+        order = batches(len(split), batch_size, torch.Generator().manual_seed(seed * 2 + label))
+        domains.append((images, order, label))
+
+    def next_batch():
+        parts = [images[next(order).to(device)] for images, order, _ in domains]
+        labels = torch.cat([torch.full((len(p),), label, dtype=torch.long) for p, (_, _, label) in zip(parts, domains)])
+        return torch.cat(parts), labels.to(device)
+
+    return run_steps(model, next_batch, step_count(hparams, max(len(source), len(target))), progress, description)
+
+
+def run_steps(model: GANModel, next_batch, steps: int, progress: Progress, description: str) -> list[dict]:
+    """``steps`` calls of ``model.train_step`` on ``next_batch()``; stops at the first
+    non-finite loss (a diverged GAN only wastes time after that)."""
+    model.plan(steps)
     history = []
     for step in progress.track(range(steps), total=steps, description=description):
-        index = next(order).to(device)
-        losses = model.train_step(images[index], labels[index])
+        losses = model.train_step(*next_batch())
         bad = [k for k, v in losses.items() if not math.isfinite(v)]
         if bad:
             raise FloatingPointError(f"{description}: non-finite {', '.join(bad)} at step {step}")

@@ -55,9 +55,7 @@ class SmallCNN(Classifier):
     description = "Small 4-block CNN (conv-BN-ReLU-pool, global average pool); fast baseline"
     source = "ganbench baseline; not from a paper"
     supports_pretrained = False
-
-    def hyperparameters(self, profile: str) -> dict:
-        return dict(HPARAMS[profile])
+    profiles = HPARAMS
 
     def build(self, num_classes: int, image_size: int, channels: int, pretrained: bool = False) -> nn.Module:
         if pretrained:

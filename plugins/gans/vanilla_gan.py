@@ -2,10 +2,11 @@
 as BrainGAN (Alrashedy et al., Sensors 2022, Fig. 4 and Table 2) trains it on brain MRI.
 
 Fig. 4 of BrainGAN is a picture without layer sizes in the text we have; the layers here
-are the classic MLP GAN that Keras implementations of that era use (G: 256-512-1024 with
-LeakyReLU 0.2 and batch norm, tanh output; D: 512-256 with LeakyReLU 0.2, one logit).
-Table 2 gives the optimiser settings: Adam, batch 128, D lr 1e-4, G lr 2e-4, 1000 epochs.
-beta1 is not reported; 0.5 (Radford et al.) is used.
+are the classic Keras MLP GAN of that era (Linder-Noren's Keras-GAN ``gan.py``): G is
+Dense 256-512-1024, each followed by LeakyReLU 0.2 and batch norm (Keras momentum 0.8),
+then a tanh output; D is Dense 512-256 with LeakyReLU 0.2 and one logit; Keras'
+glorot-uniform initialisation. Table 2 gives the optimiser settings: Adam, batch 128,
+D lr 1e-4, G lr 2e-4, 1000 epochs.
 """
 
 from __future__ import annotations
@@ -15,31 +16,24 @@ from torch import nn
 from ganbench import hookimpl
 from ganbench.specs import GAN, ImageSpec
 
-from .adversarial import BCEAdversarialModel
+from .adversarial import AdversarialModel, NonSaturating
+from .keras_init import keras_batch_norm, keras_init
 
-HPARAMS = {
-    "smoke": {"batch_size": 64, "steps": 150, "latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999)},
-    "quick": {"batch_size": 128, "epochs": 100, "latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999)},
-    "paper": {"batch_size": 128, "epochs": 1000, "latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999)},
-}
+_COMMON = {"latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999)}
 
 
-def mlp_generator(latent_dim: int, spec: ImageSpec) -> nn.Module:
+def mlp_generator(latent_dim: int, spec: ImageSpec) -> nn.Sequential:
     out = spec.channels * spec.size * spec.size
     layers: list[nn.Module] = []
     width_in = latent_dim
     for width in (256, 512, 1024):
-        layers += [nn.Linear(width_in, width), nn.LeakyReLU(0.2)]
-        # Keras' BatchNormalization(momentum=0.8) keeps 80% of the old running
-        # average; PyTorch's momentum is the weight of the new value.
-        if width != 256:
-            layers.append(nn.BatchNorm1d(width, momentum=0.2))
+        layers += [nn.Linear(width_in, width), nn.LeakyReLU(0.2), keras_batch_norm(width, momentum=0.8, dims=1)]
         width_in = width
     layers += [nn.Linear(width_in, out), nn.Tanh(), nn.Unflatten(1, (spec.channels, spec.size, spec.size))]
     return nn.Sequential(*layers)
 
 
-def mlp_discriminator(spec: ImageSpec) -> nn.Module:
+def mlp_discriminator(spec: ImageSpec) -> nn.Sequential:
     inputs = spec.channels * spec.size * spec.size
     return nn.Sequential(
         nn.Flatten(),
@@ -55,14 +49,24 @@ def mlp_discriminator(spec: ImageSpec) -> nn.Module:
 class VanillaGAN(GAN):
     name = "vanilla-gan"
     description = "Fully connected GAN (Goodfellow 2014) with BrainGAN's training settings"
-    source = "Alrashedy et al., BrainGAN, Sensors 2022, Fig. 4 / Table 2"
+    source = "Goodfellow et al., NeurIPS 2014; Alrashedy et al., BrainGAN, Sensors 2022, Fig. 4 / Table 2"
+    profiles = {
+        "smoke": {**_COMMON, "batch_size": 64, "steps": 150},
+        "quick": {**_COMMON, "batch_size": 128, "epochs": 100},
+        "paper": {**_COMMON, "batch_size": 128, "epochs": 1000},
+    }
+    assumptions = (
+        "Layer sizes of Keras-GAN's MLP GAN; BrainGAN's Fig. 4 gives none in text.",
+        "Adam betas (0.5, 0.999) and latent size 100, as Keras-GAN; BrainGAN states only the learning rates.",
+        "One GAN per class.",
+    )
 
-    def hyperparameters(self, profile: str) -> dict:
-        return dict(HPARAMS[profile])
-
-    def build(self, spec, hparams, device) -> BCEAdversarialModel:
+    def build(self, spec, hparams, device) -> AdversarialModel:
         latent = hparams["latent_dim"]
-        return BCEAdversarialModel(mlp_generator(latent, spec), mlp_discriminator(spec), latent, hparams, device)
+        generator, discriminator = mlp_generator(latent, spec), mlp_discriminator(spec)
+        generator.apply(keras_init)
+        discriminator.apply(keras_init)
+        return AdversarialModel(generator, discriminator, NonSaturating(), latent, hparams, device)
 
 
 @hookimpl
