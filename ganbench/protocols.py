@@ -71,6 +71,7 @@ def render_protocols(registry: Registry) -> str:
                 s.n_real,
                 ", ".join(f"{k}={v}" for k, v in sorted(s.metric_settings.items())) or "—",
                 ", ".join(f"{k}={v}" for k, v in sorted(s.gan_overrides.items())) or "—",
+                ", ".join(s.gans or suite.gans),
             ]
             for profile, s in suite.profiles.items()
         ]
@@ -78,13 +79,13 @@ def render_protocols(registry: Registry) -> str:
             "",
             f"### `{suite.name}`",
             "",
-            f"{suite.description}. GANs: {', '.join(suite.gans)}; datasets: {', '.join(suite.datasets)}"
+            f"{suite.description}. Datasets: {', '.join(suite.datasets)}"
             + (f" (`--data PATH`: {suite.path_dataset})" if suite.path_dataset else "")
             + f"; metrics: {', '.join(suite.metrics)}; classifiers: {', '.join(suite.classifiers) or 'none'}.",
             "",
             tabulate(
                 rows,
-                headers=["profile", "image size", "channels", "seeds", "n_fake", "n_real (cap)", "metric settings", "GAN overrides"],
+                headers=["profile", "image size", "channels", "seeds", "n_fake", "n_real (cap)", "metric settings", "GAN overrides", "GANs"],
                 tablefmt="github",
                 disable_numparse=True,
             ),
