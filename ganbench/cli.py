@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import __version__
+from .data_cli import data_group, parse_options
 from .errors import GanbenchError
 from .leaderboard.aggregate import aggregate
 from .leaderboard.render import render_markdown
@@ -71,7 +72,9 @@ def cli(ctx: click.Context, no_plugin):
 @cli.command()
 @click.option("--suite", required=True, help="Suite name (see `ganbench list suites`).")
 @click.option("--profile", type=click.Choice(PROFILES), default=None, help="smoke (CPU minutes), quick (one GPU), paper (papers' settings). Default: the suite's.")
-@click.option("--data", type=click.Path(path_type=Path), default=None, help="Run on this dataset folder instead of the embedded default.")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Run on this dataset folder instead of the embedded default; its layout is detected (see `ganbench data inspect`).")
+@click.option("--dataset", default=None, help="The dataset plugin that reads --data (default: detected from the folder).")
+@click.option("--data-option", "data_options", multiple=True, metavar="KEY=VALUE", help="An option of the dataset plugin, e.g. class_map=tumor=glioma_tumor+meningioma_tumor+pituitary_tumor,normal=no_tumor (repeatable; `ganbench data options NAME` lists them).")
 @click.option("--gans", default=None, help="Comma-separated GAN names (default: the suite's).")
 @click.option("--seeds", type=click.IntRange(1), default=None, help="Number of seeds (0..N-1). Default: the profile's.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
@@ -79,13 +82,15 @@ def cli(ctx: click.Context, no_plugin):
 @click.option("--force", is_flag=True, help="Run finished cells again (adds rows; never deletes).")
 @click.option("--leaderboard/--no-leaderboard", default=True, show_default=True, help="Write RESULTS/leaderboard-SUITE.md afterwards.")
 @click.pass_context
-def run(ctx, suite, profile, data, gans, seeds, device, results_dir, force, leaderboard):
+def run(ctx, suite, profile, data, dataset, data_options, gans, seeds, device, results_dir, force, leaderboard):
     """Train, sample and evaluate every cell of a suite; skip cells already finished."""
     plugins = plugins_of(ctx)
     request = RunRequest(
         suite=suite,
         profile=profile,
         data=data,
+        dataset=dataset,
+        data_options=parse_options(data_options),
         gans=[g.strip() for g in gans.split(",") if g.strip()] if gans else None,
         seeds=seeds,
         device=device,
@@ -223,6 +228,9 @@ def plugins_command(ctx, as_json):
     for info in infos:
         table.add_row(info.name, info.distribution, info.version, ", ".join(info.hooks), info.error or "")
     console.print(table)
+
+
+cli.add_command(data_group)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -38,6 +38,33 @@ again and adds rows beside the old ones, which the store never changes or delete
 """
 
 
+DATA_RULES = """\
+## Datasets
+
+`--data PATH` runs a suite on a folder; the dataset plugin that reads it is detected
+from the layout (`ganbench data detect PATH` shows every plugin's verdict) or named with
+`--dataset`. Every reader:
+
+* converts to 8-bit grey (colour by ITU-R 601 luma, alpha over black, 16-bit and float
+  data by their own range; volumes by a per-volume or per-series window), optionally
+  crops the dark border, centre-crops to a square and resizes (LANCZOS down, BICUBIC
+  up); pixels are scaled to [-1, 1] only for the networks;
+* splits deterministically with a fixed seed (0), never the run seed: the dataset's own
+  Training/Testing folders when it has them, else a stratified split of each class
+  (`test_fraction`, 0.2 by default; `80/20` and `70/30` name the papers' ratios), and
+  **by patient** whenever patient identity is known (NIfTI volumes, DICOM PatientID), so
+  no patient has images on both sides;
+* checks the splits for exact (identical pixels) and near (difference hash) duplicates
+  and reports them with the data (`dedupe=exact|near` drops the test copies);
+* skips unreadable, empty, hidden and unknown files and counts each by reason in the
+  run's notes and `ganbench data inspect`; nothing is dropped silently.
+
+DICOM is de-identified before anything leaves memory: patients become salted hashes,
+no tag value or file path is logged or stored. Text burned into pixels cannot be
+detected.
+"""
+
+
 def render_protocols(registry: Registry) -> str:
     out = [
         "# Evaluation protocols",
@@ -59,6 +86,12 @@ def render_protocols(registry: Registry) -> str:
             "",
             f"Source: {metric.source or 'not stated'}. Plugin: {origin.plugin} ({origin.distribution}).",
         ]
+    out += ["", DATA_RULES]
+    rows = [
+        [f"`{d.name}`", d.description, "; ".join(f"`{k}`: {v}" for k, v in d.options.items()) or "—"]
+        for d, _ in registry.items("datasets")
+    ]
+    out += [tabulate(rows, headers=["dataset", "what it reads", "options (`--data-option KEY=VALUE`)"], tablefmt="github")]
     out += ["", "## Suites and their profiles"]
     for suite, _ in registry.items("suites"):
         rows = [
@@ -80,7 +113,7 @@ def render_protocols(registry: Registry) -> str:
             f"### `{suite.name}`",
             "",
             f"{suite.description}. Datasets: {', '.join(suite.datasets)}"
-            + (f" (`--data PATH`: {suite.path_dataset})" if suite.path_dataset else "")
+            + (" (or any dataset folder given with `--data PATH`, its layout detected)" if suite.takes_data else "")
             + f"; metrics: {', '.join(suite.metrics)}; classifiers: {', '.join(suite.classifiers) or 'none'}.",
             "",
             tabulate(

@@ -16,10 +16,15 @@ import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence
 
 import torch
 from torch import nn
+
+from .errors import GanbenchError
+
+if TYPE_CHECKING:
+    from .data.inspection import Inspection
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -107,6 +112,12 @@ class LoadedData:
     #: Counts of files skipped while loading, by reason; reported, never silent.
     skipped: Mapping[str, int] = field(default_factory=dict)
     notes: str = ""
+    #: What the duplicate check across the splits found (and did about it).
+    leakage: str = ""
+    #: Per split ("train"/"test"), where each image came from (a relative file path, a
+    #: volume and slice) and its patient key (a salted hash for DICOM), when known.
+    sources: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    patients: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @property
     def image_spec(self) -> "ImageSpec":
@@ -214,6 +225,16 @@ class GAN(Profiled, Described):
         """A freshly initialised model. The caller seeds torch before calling."""
 
 
+@dataclass(frozen=True)
+class Detection:
+    """Whether a dataset plugin reads the layout at a path, and why (or why not)."""
+
+    matched: bool
+    reason: str
+    #: A layout recognised by name and class folders beats a generic reader.
+    specific: bool = True
+
+
 class Dataset(Described):
     """A dataset plugin: reads a real on-disk layout (or generates its data)."""
 
@@ -222,6 +243,28 @@ class Dataset(Described):
     #: How a user gets the data (shown in errors when the path is missing or wrong).
     obtain: ClassVar[str] = ""
     family: ClassVar[str] = ""
+    #: Options a user may set with ``--data-option KEY=VALUE``: name -> one-line help.
+    options: ClassVar[Mapping[str, str]] = {}
+
+    def detect(self, path: Path) -> Detection:
+        """Does ``path`` have this dataset's layout? Used by ``--data PATH`` without
+        ``--dataset``; plugins that cannot tell say so and are never auto-picked."""
+        return Detection(False, "this dataset does not auto-detect its layout")
+
+    def configure(self, options: Mapping[str, str]) -> "Dataset":
+        """A copy of this dataset with ``options`` applied."""
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            known = ", ".join(sorted(self.options)) or "none"
+            raise GanbenchError(f"dataset {self.name!r} has no option {', '.join(map(repr, unknown))}; its options: {known}")
+        return self._configured(dict(options)) if options else self
+
+    def _configured(self, options: dict[str, str]) -> "Dataset":
+        raise NotImplementedError
+
+    def inspect(self, path: Optional[Path], progress: "Progress") -> "Inspection":
+        """What ``ganbench data inspect`` reports: layout, counts, sizes, problems."""
+        raise GanbenchError(f"dataset {self.name!r} cannot be inspected")
 
     @abstractmethod
     def load(
@@ -378,9 +421,9 @@ class Suite:
     #: The class image-to-image GANs translate from (no tumour); None: the one class
     #: whose name says so (no_tumor, notumor, normal, healthy, no).
     translation_source: Optional[str] = None
-    #: A dataset that reads a path; ``--data PATH`` runs the suite on it instead of
-    #: ``datasets`` (or, when the suite has no path-reading dataset, on this one).
-    path_dataset: Optional[str] = None
+    #: Whether ``--data PATH`` may replace ``datasets`` (the layout is detected, or
+    #: named with ``--dataset``).
+    takes_data: bool = False
     source: str = ""
 
 

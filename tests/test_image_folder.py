@@ -307,7 +307,7 @@ def test_bad_arguments(tmp_path):
     make_flat(root, {"a": 4})
     with pytest.raises(Exception, match="channel"):
         ImageFolder().load(root, 8, 2, SILENT)
-    with pytest.raises(ValueError):
+    with pytest.raises(DatasetLayoutError, match="between 0 and 1"):
         ImageFolder(test_fraction=1.0)
 
 

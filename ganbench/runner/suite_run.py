@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
+from ..data.detect import detect_dataset
 from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
 from ..registry import Registry
@@ -23,6 +24,10 @@ class RunRequest:
     suite: str
     profile: Optional[str] = None
     data: Optional[Path] = None
+    #: The dataset plugin for ``data``; None: detected from the folder's layout.
+    dataset: Optional[str] = None
+    #: ``--data-option KEY=VALUE`` pairs for that dataset plugin.
+    data_options: Mapping[str, str] = field(default_factory=dict)
     gans: Optional[Sequence[str]] = None
     seeds: Optional[int] = None
     device: str = "auto"
@@ -49,12 +54,18 @@ class RunSummary:
         return sum(o.status == status for o in self.outcomes)
 
 
-def resolve_datasets(suite: Suite, data: Optional[Path]) -> list[str]:
-    if data is None:
+def resolve_datasets(registry: Registry, suite: Suite, request: RunRequest, progress: Progress) -> list[str]:
+    if request.data is None:
+        if request.dataset is not None or request.data_options:
+            raise GanbenchError("--dataset and --data-option need --data PATH")
         return list(suite.datasets)
-    if suite.path_dataset is None:
+    if not suite.takes_data:
         raise GanbenchError(f"suite {suite.name!r} does not take --data")
-    return [suite.path_dataset]
+    if request.dataset is not None:
+        return [request.dataset]
+    name, detection = detect_dataset(registry, request.data)
+    progress.log(f"--data {request.data}: read as {name} ({detection.reason})")
+    return [name]
 
 
 def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets: Sequence[str]) -> None:
@@ -83,7 +94,7 @@ def run_suite(
         raise GanbenchError(f"unknown profile {profile!r}; profiles are {', '.join(PROFILES)}")
     settings = suite.profiles[profile]
     gans = list(request.gans or settings.gans or suite.gans)
-    datasets = resolve_datasets(suite, request.data)
+    datasets = resolve_datasets(registry, suite, request, progress)
     check_names(registry, suite, gans, datasets)
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)
     cells = expand(suite.name, profile, gans, datasets, seeds)
@@ -107,6 +118,8 @@ def run_suite(
     for cell in cells:
         if cell.dataset not in loaded:
             dataset = registry.get("datasets", cell.dataset)
+            if request.data is not None:
+                dataset = dataset.configure(request.data_options)
             path = request.data if dataset.needs_path else None
             if dataset.needs_path and path is None:
                 raise GanbenchError(f"dataset {dataset.name!r} needs --data PATH ({dataset.obtain})")

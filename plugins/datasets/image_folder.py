@@ -11,19 +11,26 @@ Two layouts are read::
        FIXED seed (0), never the run seed: files are sorted by relative path and each
        class is shuffled with its own ``numpy.random.default_rng(0)``.
 
-Class names are the sorted class-folder names. Images are read with Pillow
+Named published layouts (``brain-tumor-classification-mri``, ``br35h``, ...) are this
+same reader with a :class:`FolderLayout` that fixes the class folders, the archive's
+top folder and the folders to ignore (see ``kaggle_layouts``).
+
+Options (``--data-option KEY=VALUE``): ``class_map`` merges or drops classes, e.g.
+``tumor=glioma_tumor+meningioma_tumor+pituitary_tumor,normal=no_tumor`` for the
+tumour / no-tumour task of BrainGAN and IJACSA (classes left out are dropped and
+counted); ``test_fraction`` (0.2, or "80/20", "70/30") for layout B; ``crop_border``
+(IJACSA's margin cropping, off by default); ``dedupe`` (``none``, the default, only reports test
+images with an exact or near twin in the training split; ``exact`` or ``near`` drop them).
+
+Class names are the sorted class-folder names (or the class map's, in its order). Images are read with Pillow
 (.jpg .jpeg .png .bmp .tif .tiff, any case); other files, hidden files, empty files and
 files Pillow cannot decode are skipped and counted by reason in ``LoadedData.skipped``.
 
 Preprocessing, per image:
 
 1. first frame; EXIF orientation applied;
-2. to 8-bit grey: RGB/CMYK/YCbCr via Pillow's ITU-R 601 luma; an alpha channel
-   (RGBA, LA, transparent palette) is composited over black (MRI background);
-   16-bit, 32-bit integer and float images are scaled linearly by their own range
-   (``0..max`` for non-negative data, ``min..max`` otherwise), never clipped;
-3. centre crop to a square (the shorter side), then resize to ``image_size`` with
-   LANCZOS when shrinking, BICUBIC when enlarging. JPEGs are decoded with libjpeg's
+2. to 8-bit grey, optional border crop, centre crop to a square and resize, as
+   :mod:`ganbench.data.pixels` states. JPEGs are decoded with libjpeg's
    DCT scaling at the smallest scale that keeps the crop at least 4x the target size
    (Pillow's ``draft``), which is 2-3x faster and differs from a full-resolution decode
    by about 0.1 grey levels on average;
@@ -42,6 +49,7 @@ import os
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from copy import copy as cls_copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -51,17 +59,21 @@ import torch
 from PIL import Image, ImageOps
 
 from ganbench import hookimpl
+from ganbench.data.class_map import parse_class_map, relabel
+from ganbench.data.duplicates import cross_split_duplicates, pixel_digest
+from ganbench.data.inspection import Inspection
+from ganbench.data.pixels import crop_to_content, square_resize, to_grey
+from ganbench.data.splits import SPLIT_SEED, parse_test_fraction, stratified_split
 from ganbench.errors import DatasetLayoutError, GanbenchError
 from ganbench.paths import cache_dir
-from ganbench.specs import Dataset, ImageSplit, LoadedData, Progress, SilentProgress
+from ganbench.specs import Dataset, Detection, ImageSplit, LoadedData, Progress, SilentProgress
 
 #: Bump whenever anything below changes the pixels produced (it is in the fingerprint).
-PREPROCESS_VERSION = "image-folder/1: grey-L alpha-over-black hi-bit-by-own-range center-crop lanczos-down bicubic-up jpeg-draft-4x"
+PREPROCESS_VERSION = "image-folder/2: grey-L alpha-over-black hi-bit-by-own-range center-crop lanczos-down bicubic-up jpeg-draft-4x"
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 TRAIN_NAMES = frozenset({"training", "train"})
 TEST_NAMES = frozenset({"testing", "test"})
-SPLIT_SEED = 0
 DEFAULT_FAMILY = "image-folder"
 
 BRAIN_TUMOR_FAMILY = "brain-tumor-classification-mri"
@@ -152,12 +164,38 @@ def _class_dirs(folder: Path) -> tuple[list[str], list[str]]:
     return classes, loose
 
 
-def _scan(root: Path) -> _Scan:
+@dataclass(frozen=True)
+class FolderLayout:
+    """How a published dataset lays out its images (the generic reader: any layout)."""
+
+    #: The class folder names its authors publish (compared ignoring case); None: any.
+    class_folders: Optional[frozenset[str]] = None
+    #: The archive's top folder(s), tried below the given path before the path itself.
+    data_dirs: tuple[str, ...] = ()
+    #: Folders beside the class folders that hold no labelled images (Br35H's "pred").
+    ignore_dirs: frozenset[str] = frozenset()
+    #: "A" (own Training/Testing split), "B" (class folders only) or None (either).
+    split_layout: Optional[str] = None
+
+    def root(self, path: Path) -> Path:
+        for name in self.data_dirs:
+            for candidate in (path / name, path / name / name):  # Kaggle zips nest the top folder
+                if candidate.is_dir():
+                    return candidate
+        return path
+
+
+GENERIC_LAYOUT = FolderLayout()
+
+
+def _scan(root: Path, layout: FolderLayout = GENERIC_LAYOUT) -> _Scan:
     if not root.exists():
         raise _layout_error(root, "the path does not exist")
     if not root.is_dir():
         raise _layout_error(root, "the path is a file, not a folder")
     top_dirs, top_files = _class_dirs(root)
+    ignored = [d for d in top_dirs if d.lower() in layout.ignore_dirs]
+    top_dirs = [d for d in top_dirs if d not in ignored]
     train_dirs = [d for d in top_dirs if d.lower() in TRAIN_NAMES]
     test_dirs = [d for d in top_dirs if d.lower() in TEST_NAMES]
 
@@ -189,7 +227,7 @@ def _scan(root: Path) -> _Scan:
         scan = _Scan(
             root, "A", class_names, {"train": [], "test": []},
             split_dirs=(train_dir, test_dir),
-            ignored_dirs=tuple(d for d in top_dirs if d not in (train_dir, test_dir)),
+            ignored_dirs=tuple(ignored) + tuple(d for d in top_dirs if d not in (train_dir, test_dir)),
         )
         for name in top_files:  # README, LICENSE, a zip next to the split folders, ...
             scan.skipped[NOT_IN_CLASS_FOLDER] += 1
@@ -200,9 +238,23 @@ def _scan(root: Path) -> _Scan:
         if not top_dirs:
             raise _layout_error(root, "found no class subfolders; " + _describe(root))
         class_names = tuple(sorted(top_dirs))
-        scan = _Scan(root, "B", class_names, {"all": []})
+        scan = _Scan(root, "B", class_names, {"all": []}, ignored_dirs=tuple(ignored))
         _scan_split(scan, root, "", "all")  # counts loose files in ROOT too
+    _check_layout(scan, layout)
     return scan
+
+
+def _check_layout(scan: _Scan, layout: FolderLayout) -> None:
+    if layout.split_layout is not None and scan.layout != layout.split_layout:
+        wanted = "Training/Testing split folders" if layout.split_layout == "A" else "class folders without split folders"
+        raise _layout_error(scan.root, f"this dataset is published with {wanted}, found layout {scan.layout}")
+    if layout.class_folders is not None:
+        found = {c.lower() for c in scan.class_names}
+        if found != layout.class_folders:
+            raise _layout_error(
+                scan.root,
+                f"this dataset has the class folders {sorted(layout.class_folders)}, found {sorted(scan.class_names)}",
+            )
 
 
 def _record_stat(scan: _Scan, path: Path, rel: str) -> Optional[os.stat_result]:
@@ -250,41 +302,7 @@ def _scan_split(scan: _Scan, folder: Path, prefix: str, split: str) -> None:
 # --------------------------------------------------------------------------- pixels
 
 
-def _to_grey(im: Image.Image) -> Image.Image:
-    """Any Pillow mode -> 8-bit grey ("L"), see the module docstring."""
-    mode = im.mode
-    if mode == "L":
-        return im
-    if mode == "1":
-        return im.convert("L")
-    if mode == "P" or mode == "PA":
-        im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
-        mode = im.mode
-    if mode in ("RGBa", "La"):  # premultiplied alpha
-        im = im.convert("RGBA" if mode == "RGBa" else "LA")
-        mode = im.mode
-    if mode in ("RGBA", "LA"):
-        grey = np.asarray(im.convert("L") if mode == "RGBA" else im.getchannel("L"), dtype=np.float32)
-        alpha = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
-        return Image.fromarray(np.rint(grey * alpha).astype(np.uint8), mode="L")
-    if mode in ("RGB", "RGBX", "CMYK", "YCbCr"):
-        return im.convert("L")
-    arr = np.asarray(im)
-    if arr.dtype != np.uint8 or arr.ndim != 2:  # I;16*, I, F and other high bit depths
-        if arr.ndim == 3:
-            arr = arr[..., 0]
-        arr = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        lo = min(float(arr.min()), 0.0)
-        hi = float(arr.max())
-        scaled = np.zeros(arr.shape, np.uint8) if hi <= lo else np.rint((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-        return Image.fromarray(scaled, mode="L")
-    try:  # LAB, HSV, ...: anything Pillow can turn into RGB
-        return im.convert("RGB").convert("L")
-    except (ValueError, OSError):
-        return Image.fromarray(arr, mode="L")
-
-
-def _decode(path: Path, size: int) -> Union[np.ndarray, str]:
+def _decode(path: Path, size: int, crop_border: bool = False) -> Union[np.ndarray, str]:
     """One file -> (size, size) uint8 grey array, or the reason it was skipped."""
     try:
         with Image.open(path) as im:
@@ -297,23 +315,40 @@ def _decode(path: Path, size: int) -> Union[np.ndarray, str]:
                     im = ImageOps.exif_transpose(im)
             except Exception:  # a broken EXIF block is no reason to drop the pixels
                 pass
-            grey = _to_grey(im)
-            w, h = grey.size
-            side = min(w, h)
-            left, top = (w - side) // 2, (h - side) // 2
-            if side != w or side != h:
-                grey = grey.crop((left, top, left + side, top + side))
-            resample = Image.LANCZOS if side >= size else Image.BICUBIC
-            out = grey.resize((size, size), resample)
-            arr = np.asarray(out, dtype=np.uint8)
-            if arr.shape != (size, size):
-                return UNREADABLE
-            return arr
+            grey = to_grey(im)
+            if crop_border:
+                grey = crop_to_content(grey)
+            arr = square_resize(grey, size)
+            return arr if arr.shape == (size, size) else UNREADABLE
     except Exception:  # truncated, corrupt, not an image, decompression bomb, ...
         return UNREADABLE
 
 
 # --------------------------------------------------------------------------- plugin
+
+
+DEDUPE_MODES = ("near", "exact", "none")
+LEFT_OUT_BY_CLASS_MAP = "class left out by class_map"
+LEAKED_TEST = "test image duplicating a training image (dedupe={mode})"
+
+
+def _flag(value, option: str) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise GanbenchError(f"the option {option} takes true or false, got {value!r}")
+
+
+@dataclass
+class _Decoded:
+    """Decoded images per split, in (label, relative path) order, plus what failed."""
+
+    train: tuple[np.ndarray, np.ndarray, list[str]]
+    test: tuple[np.ndarray, np.ndarray, list[str]]
+    skipped: dict[str, int]
+    unreadable: list[str] = field(default_factory=list)
 
 
 class ImageFolder(Dataset):
@@ -322,22 +357,66 @@ class ImageFolder(Dataset):
     description = "Any folder of class subfolders of images (Training/Testing split folders or a fixed stratified split)"
     source = "Brain Tumor Classification (MRI), Bhuvaji et al., Kaggle sartajbhuvaji/brain-tumor-classification-mri (layout)"
     obtain = "any folder of class subfolders, e.g. Kaggle sartajbhuvaji/brain-tumor-classification-mri"
+    options = {
+        "class_map": "merge or drop classes: NEW=OLD[+OLD...],... (classes left out are dropped and counted)",
+        "test_fraction": "held-out share per class when the data has no split folders: 0.2 (default), 80/20 or 70/30",
+        "crop_border": "crop the dark margin around the head before resizing (IJACSA 2024): true or false (default)",
+        "dedupe": "drop test images with an exact or near twin in the training split: none (default: reported only), exact, near",
+    }
 
     def __init__(
         self,
         family: str = DEFAULT_FAMILY,
-        test_fraction: float = 0.2,
+        test_fraction=0.2,
         workers: Optional[int] = None,
         use_cache: bool = True,
+        layout: FolderLayout = GENERIC_LAYOUT,
+        class_map: Optional[str] = None,
+        crop_border: bool = False,
+        dedupe: str = "none",
     ):
-        if not 0.0 < test_fraction < 1.0:
-            raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
         self.family = family
-        self.test_fraction = float(test_fraction)
+        self.test_fraction = parse_test_fraction(test_fraction)
         self.workers = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
         self.use_cache = use_cache
+        self.layout = layout
+        self.class_map = parse_class_map(class_map) if class_map else None
+        self.crop_border = bool(crop_border)
+        if dedupe not in DEDUPE_MODES:
+            raise GanbenchError(f"dedupe must be one of {', '.join(DEDUPE_MODES)}, got {dedupe!r}")
+        self.dedupe = dedupe
 
     # ------------------------------------------------------------------ public
+
+    def _configured(self, options: dict[str, str]) -> "ImageFolder":
+        copy = cls_copy(self)
+        if "test_fraction" in options:
+            copy.test_fraction = parse_test_fraction(options["test_fraction"])
+        if "class_map" in options:
+            copy.class_map = parse_class_map(options["class_map"])
+        if "crop_border" in options:
+            copy.crop_border = _flag(options["crop_border"], "crop_border")
+        if "dedupe" in options:
+            if options["dedupe"] not in DEDUPE_MODES:
+                raise GanbenchError(f"dedupe must be one of {', '.join(DEDUPE_MODES)}, got {options['dedupe']!r}")
+            copy.dedupe = options["dedupe"]
+        return copy
+
+    def detect(self, path: Path) -> Detection:
+        generic = self.layout == GENERIC_LAYOUT
+        try:
+            scan = _scan(self.layout.root(Path(path)), self.layout)
+        except DatasetLayoutError as exc:
+            return Detection(False, str(exc).split(".\n")[0].split(": ", 1)[-1], specific=not generic)
+        found = "own Training/Testing split" if scan.layout == "A" else "class folders"
+        return Detection(True, f"{found} with classes {', '.join(scan.class_names)}", specific=not generic)
+
+    def _root(self, path: Optional[Path]) -> Path:
+        if path is None:
+            raise DatasetLayoutError(
+                f"the {self.name} dataset needs a path (--data PATH) to {self.obtain}.\n{EXPECTED_LAYOUT}"
+            )
+        return self.layout.root(Path(path).expanduser())
 
     def load(
         self,
@@ -346,27 +425,48 @@ class ImageFolder(Dataset):
         channels: int,
         progress: Progress = SilentProgress(),
     ) -> LoadedData:
-        if path is None:
-            raise DatasetLayoutError(
-                f"the image-folder dataset needs a path (--data PATH) to {self.obtain}.\n{EXPECTED_LAYOUT}"
-            )
+        root = self._root(path)
         if channels not in (1, 3):
-            raise GanbenchError(f"image-folder makes grey (1) or RGB (3) channel images, not {channels}")
+            raise GanbenchError(f"{self.name} makes grey (1) or RGB (3) channel images, not {channels}")
         if not isinstance(image_size, int) or image_size < 1:
-            raise GanbenchError(f"image-folder needs a positive integer image size, got {image_size!r}")
-        root = Path(path).expanduser()
-        scan = _scan(root)
+            raise GanbenchError(f"{self.name} needs a positive integer image size, got {image_size!r}")
+        scan = _scan(root, self.layout)
         fingerprint = self._fingerprint(scan, image_size, channels)
 
         cache_file = cache_dir("datasets") / f"image-folder-{fingerprint}.npz" if self.use_cache else None
-        arrays = self._read_cache(cache_file, fingerprint, scan.class_names) if cache_file else None
-        if arrays is not None:
-            progress.log(f"image-folder: {root} read from cache {cache_file}")
+        decoded = self._read_cache(cache_file, fingerprint, scan.class_names) if cache_file else None
+        if decoded is not None:
+            progress.log(f"{self.name}: {root} read from cache {cache_file}")
         else:
-            arrays = self._build(scan, image_size, progress)
+            decoded = self._build(scan, image_size, progress)
             if cache_file is not None:
-                self._write_cache(cache_file, fingerprint, scan.class_names, arrays, progress)
-        train_x, train_y, test_x, test_y, skipped = arrays
+                self._write_cache(cache_file, fingerprint, scan.class_names, decoded, progress)
+        (train_x, train_y, train_files), (test_x, test_y, test_files) = decoded.train, decoded.test
+        train_files, test_files = np.array(train_files, dtype=object), np.array(test_files, dtype=object)
+        skipped = Counter(decoded.skipped)
+
+        class_names = scan.class_names
+        if self.class_map is not None:
+            (train_y, class_names), (test_y, _) = (relabel(y, scan.class_names, self.class_map) for y in (train_y, test_y))
+            skipped[LEFT_OUT_BY_CLASS_MAP] += int((train_y < 0).sum() + (test_y < 0).sum())
+            kept_train, kept_test = train_y >= 0, test_y >= 0
+            train_x, train_y, train_files = train_x[kept_train], train_y[kept_train], train_files[kept_train]
+            test_x, test_y, test_files = test_x[kept_test], test_y[kept_test], test_files[kept_test]
+            if not skipped[LEFT_OUT_BY_CLASS_MAP]:
+                del skipped[LEFT_OUT_BY_CLASS_MAP]
+
+        report = cross_split_duplicates(train_x, test_x)
+        leaked = {"none": set(), "exact": {t for _, t in report.exact}, "near": report.leaked_test}[self.dedupe]
+        if leaked:
+            keep = np.array([j not in leaked for j in range(len(test_x))], dtype=bool)
+            test_x, test_y, test_files = test_x[keep], test_y[keep], test_files[keep]
+            skipped[LEAKED_TEST.format(mode=self.dedupe)] += len(leaked)
+            for label, cls in enumerate(class_names):
+                if not (test_y == label).any():
+                    raise DatasetLayoutError(
+                        f"after dropping {len(leaked)} test images that duplicate training images (dedupe={self.dedupe}), "
+                        f"the class {cls!r} has no test images left; set --data-option dedupe=none to keep them"
+                    )
 
         def split(x: np.ndarray, y: np.ndarray) -> ImageSplit:
             images = torch.from_numpy(np.ascontiguousarray(x)).unsqueeze(1)
@@ -378,24 +478,17 @@ class ImageFolder(Dataset):
         family = self.family
         if family == DEFAULT_FAMILY:
             family = detect_family(root, scan.class_names) or DEFAULT_FAMILY
-        if scan.layout == "A":
-            layout = f"layout A: the dataset's own split folders {scan.split_dirs[0]!r} / {scan.split_dirs[1]!r}"
-            if scan.ignored_dirs:
-                layout += f" (other folders ignored: {', '.join(scan.ignored_dirs)})"
-        else:
-            layout = (
-                f"layout B: class folders split here, {self.test_fraction:g} of each class held out "
-                f"for testing (fixed split seed {SPLIT_SEED})"
-            )
         skipped_text = ", ".join(f"{n} {r}" for r, n in sorted(skipped.items())) or "none"
+        classes_text = f"{len(class_names)} classes" + (f" (class map {self._class_map_text()})" if self.class_map else "")
         notes = (
-            f"read from {root.resolve()} ({layout}); {len(train)} train / {len(test)} test images "
-            f"in {len(scan.class_names)} classes; centre-cropped and resized to {image_size}x{image_size}, "
-            f"{'grey' if channels == 1 else 'grey repeated to RGB'}; skipped: {skipped_text}"
+            f"read from {root.resolve()} ({self._layout_text(scan)}); {len(train)} train / {len(test)} test images "
+            f"in {classes_text}; {'border-cropped, ' if self.crop_border else ''}centre-cropped and resized to "
+            f"{image_size}x{image_size}, {'grey' if channels == 1 else 'grey repeated to RGB'}; "
+            f"duplicates: {report.summary()}; skipped: {skipped_text}"
         )
         return LoadedData(
             name=self.name,
-            class_names=scan.class_names,
+            class_names=class_names,
             train=train,
             test=test,
             fingerprint=fingerprint,
@@ -403,25 +496,90 @@ class ImageFolder(Dataset):
             synthetic=False,
             skipped=dict(sorted(skipped.items())),
             notes=notes,
+            leakage=report.summary() + (f"; dropped from the test split (dedupe={self.dedupe})" if leaked else ""),
+            sources={"train": list(train_files), "test": list(test_files)},
+        )
+
+    def inspect(self, path: Optional[Path], progress: Progress = SilentProgress()) -> Inspection:
+        """Decodes every file afresh (no cache: inspection is a check of the files)."""
+        root = self._root(path)
+        scan = _scan(root, self.layout)
+        sizes, modes = Counter(), Counter()
+        rels = [rel for items in scan.files.values() for rel, _ in items]
+        for rel in progress.track(rels, total=len(rels), description="reading headers"):
+            try:
+                with Image.open(root / rel) as im:
+                    sizes[f"{im.size[0]}x{im.size[1]}"] += 1
+                    modes[im.mode] += 1
+            except Exception:
+                pass  # counted as unreadable by the decode below
+        decoded = self._build(scan, 64, progress)
+        (train_x, train_y, train_files), (test_x, test_y, test_files) = decoded.train, decoded.test
+        report = cross_split_duplicates(train_x, test_x)
+        split_names = ("train", "test")
+        counts = {
+            name: {cls: int((y == label).sum()) for label, cls in enumerate(scan.class_names)}
+            for name, y in zip(split_names, (train_y, test_y))
+        }
+        examples = [(train_files[i], test_files[j], "exact") for i, j in report.exact[:5]]
+        examples += [(train_files[i], test_files[j], f"near, {d} bits") for i, j, d in report.near[:5]]
+        within = len(train_x) - len({pixel_digest(x) for x in train_x})
+        notes = [f"{within} training images are exact copies of other training images"] if within else []
+        if scan.ignored_dirs:
+            notes.append(f"folders not read: {', '.join(scan.ignored_dirs)}")
+        if self.layout.split_layout is None and scan.layout == "B":
+            notes.append(f"no split folders: counts show the fixed split ({self.test_fraction:g} held out per class, seed {SPLIT_SEED})")
+        return Inspection(
+            dataset=self.name,
+            root=str(root.resolve()),
+            layout=self._layout_text(scan),
+            class_names=scan.class_names,
+            counts=counts,
+            sizes=sizes,
+            modes=modes,
+            skipped=dict(sorted(decoded.skipped.items())),
+            skipped_examples={UNREADABLE: decoded.unreadable[:5]} if decoded.unreadable else {},
+            duplicates=report.summary(),
+            duplicate_examples=examples,
+            notes=notes,
         )
 
     # ------------------------------------------------------------------ internals
 
+    def _class_map_text(self) -> str:
+        return ",".join(f"{new}={'+'.join(olds)}" for new, olds in (self.class_map or {}).items())
+
+    def _layout_text(self, scan: _Scan) -> str:
+        if scan.layout == "A":
+            text = f"layout A: the dataset's own split folders {scan.split_dirs[0]!r} / {scan.split_dirs[1]!r}"
+        else:
+            text = (
+                f"layout B: class folders split here, {self.test_fraction:g} of each class held out "
+                f"for testing (fixed split seed {SPLIT_SEED})"
+            )
+        if scan.ignored_dirs:
+            text += f" (other folders ignored: {', '.join(scan.ignored_dirs)})"
+        return text
+
     def _fingerprint(self, scan: _Scan, image_size: int, channels: int) -> str:
         h = hashlib.sha256()
         split_rule = "own-split" if scan.layout == "A" else f"stratified test_fraction={self.test_fraction!r} seed={SPLIT_SEED}"
-        header = [PREPROCESS_VERSION, f"size={image_size}", f"channels={channels}", f"layout={scan.layout}", split_rule]
+        header = [
+            PREPROCESS_VERSION, f"size={image_size}", f"channels={channels}", f"layout={scan.layout}", split_rule,
+            f"crop_border={self.crop_border}", f"class_map={self._class_map_text()}", f"dedupe={self.dedupe}",
+        ]
         h.update("\n".join(header).encode() + b"\n")
         for rel, size, mtime in sorted(scan.stats):
             h.update(f"{rel}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:16]
 
-    def _build(self, scan: _Scan, image_size: int, progress: Progress):
+    def _build(self, scan: _Scan, image_size: int, progress: Progress) -> _Decoded:
         jobs = [(split, rel, label) for split, items in scan.files.items() for rel, label in items]
         paths = [scan.root / rel for _, rel, _ in jobs]
+        crop = self.crop_border
 
         def work(p: Path):
-            return _decode(p, image_size)
+            return _decode(p, image_size, crop)
 
         if self.workers > 1 and len(paths) > 1:
             with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="image-folder") as pool:
@@ -430,10 +588,12 @@ class ImageFolder(Dataset):
             results = list(progress.track(map(work, paths), total=len(paths), description="decoding images"))
 
         skipped = Counter(scan.skipped)
+        unreadable: list[str] = []
         good: dict[str, list[tuple[str, int, np.ndarray]]] = {s: [] for s in scan.files}
         for (split, rel, label), result in zip(jobs, results):
             if isinstance(result, str):
                 skipped[result] += 1
+                unreadable.append(rel)
             else:
                 good[split].append((rel, label, result))
 
@@ -442,15 +602,18 @@ class ImageFolder(Dataset):
             for items, folder in ((train, scan.split_dirs[0]), (test, scan.split_dirs[1])):
                 self._check_classes(scan, items, f"{folder}/", skipped)
         else:
-            self._check_classes(scan, good["all"], "", skipped)
-            train, test = self._stratified_split(scan, good["all"])
+            items = good["all"]
+            self._check_classes(scan, items, "", skipped)
+            train_idx, test_idx = stratified_split([it[0] for it in items], [it[1] for it in items], self.test_fraction, scan.class_names)
+            train, test = [items[i] for i in train_idx], [items[i] for i in test_idx]
 
         def stack(items):
+            items = sorted(items, key=lambda it: (it[1], it[0]))
             if not items:
-                return np.zeros((0, image_size, image_size), np.uint8), np.zeros((0,), np.int64)
-            return np.stack([a for _, _, a in items]), np.array([lbl for _, lbl, _ in items], np.int64)
+                return np.zeros((0, image_size, image_size), np.uint8), np.zeros((0,), np.int64), []
+            return np.stack([a for _, _, a in items]), np.array([lbl for _, lbl, _ in items], np.int64), [r for r, _, _ in items]
 
-        return (*stack(train), *stack(test), dict(skipped))
+        return _Decoded(stack(train), stack(test), dict(skipped), unreadable)
 
     @staticmethod
     def _check_classes(scan: _Scan, items, prefix: str, skipped: Counter) -> None:
@@ -463,46 +626,26 @@ class ImageFolder(Dataset):
                     f"(skipped so far: {dict(skipped) or 'none'})",
                 )
 
-    def _stratified_split(self, scan: _Scan, items):
-        """Per class: sort by relative path, shuffle with default_rng(0), hold out the
-        first round(n * test_fraction) (at least 1, at most n - 1) for testing."""
-        train, test = [], []
-        for label, cls in enumerate(scan.class_names):
-            members = sorted((it for it in items if it[1] == label), key=lambda it: it[0])
-            n = len(members)
-            if n < 2:
-                raise _layout_error(
-                    scan.root,
-                    f"the class folder {cls!r} has {n} readable image; layout B needs at least 2 per class "
-                    "to hold one out for testing",
-                )
-            n_test = min(max(int(round(n * self.test_fraction)), 1), n - 1)
-            order = np.random.default_rng(SPLIT_SEED).permutation(n)
-            test += [members[i] for i in order[:n_test]]
-            train += [members[i] for i in order[n_test:]]
-        key = lambda it: (it[1], it[0])  # noqa: E731 - class, then relative path
-        return sorted(train, key=key), sorted(test, key=key)
-
     @staticmethod
-    def _read_cache(cache_file: Path, fingerprint: str, class_names: tuple[str, ...]):
+    def _read_cache(cache_file: Path, fingerprint: str, class_names: tuple[str, ...]) -> Optional[_Decoded]:
         if not cache_file.is_file():
             return None
         try:
             with np.load(cache_file, allow_pickle=False) as z:
                 if str(z["fingerprint"]) != fingerprint or tuple(str(c) for c in z["class_names"]) != class_names:
                     return None
-                arrays = [z[k] for k in ("train_images", "train_labels", "test_images", "test_labels")]
+                train = (z["train_images"], z["train_labels"], [str(f) for f in z["train_files"]])
+                test = (z["test_images"], z["test_labels"], [str(f) for f in z["test_files"]])
                 skipped = {str(r): int(n) for r, n in zip(z["skipped_reasons"], z["skipped_counts"])}
         except Exception:  # a truncated or foreign file: rebuild and overwrite it
             return None
-        if any(a.dtype != np.uint8 for a in arrays[0::2]) or any(a.ndim != 3 for a in arrays[0::2]):
+        if any(x.dtype != np.uint8 or x.ndim != 3 for x in (train[0], test[0])):
             return None
-        return (*arrays, skipped)
+        return _Decoded(train, test, skipped)
 
     @staticmethod
-    def _write_cache(cache_file: Path, fingerprint: str, class_names, arrays, progress: Progress) -> None:
-        train_x, train_y, test_x, test_y, skipped = arrays
-        reasons = sorted(skipped)
+    def _write_cache(cache_file: Path, fingerprint: str, class_names, decoded: _Decoded, progress: Progress) -> None:
+        reasons = sorted(decoded.skipped)
         tmp_name = None
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=cache_file.stem + ".", suffix=".tmp", dir=cache_file.parent)
@@ -511,17 +654,19 @@ class ImageFolder(Dataset):
                     f,
                     fingerprint=np.array(fingerprint),
                     class_names=np.array(class_names, dtype=str),
-                    train_images=train_x,
-                    train_labels=train_y,
-                    test_images=test_x,
-                    test_labels=test_y,
+                    train_images=decoded.train[0],
+                    train_labels=decoded.train[1],
+                    train_files=np.array(decoded.train[2], dtype=str).reshape(-1),
+                    test_images=decoded.test[0],
+                    test_labels=decoded.test[1],
+                    test_files=np.array(decoded.test[2], dtype=str).reshape(-1),
                     skipped_reasons=np.array(reasons, dtype=str).reshape(-1),
-                    skipped_counts=np.array([skipped[r] for r in reasons], dtype=np.int64),
+                    skipped_counts=np.array([decoded.skipped[r] for r in reasons], dtype=np.int64),
                 )
             os.replace(tmp_name, cache_file)
             tmp_name = None
         except OSError as exc:  # a full or read-only cache never fails the load
-            progress.log(f"image-folder: could not write the cache {cache_file}: {exc}")
+            progress.log(f"{cache_file.name}: could not write the cache: {exc}")
         finally:
             if tmp_name is not None:
                 try:

@@ -1,0 +1,138 @@
+"""``ganbench data``: look at a dataset folder before benchmarking on it, and turn
+volumes (NIfTI, DICOM) into PNG slices with a manifest."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import click
+import numpy as np
+from PIL import Image
+
+from .data.detect import detect_dataset, detections
+from .errors import GanbenchError
+from .progress import RichProgress
+
+
+def parse_options(pairs: Sequence[str]) -> dict[str, str]:
+    """``("a=1", "class_map=x=y+z")`` -> ``{"a": "1", "class_map": "x=y+z"}``."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise GanbenchError(f"--data-option takes KEY=VALUE, got {pair!r}")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def configured_dataset(registry, path: Path, name: Optional[str], options: Mapping[str, str]):
+    if name is None:
+        name, _ = detect_dataset(registry, path)
+    return registry.get("datasets", name).configure(options)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@click.group("data")
+def data_group():
+    """Inspect dataset folders and prepare NIfTI/DICOM volumes as PNG slices."""
+
+
+dataset_option = click.option("--dataset", default=None, help="The dataset plugin to read PATH with (default: detected).")
+data_option = click.option("--data-option", "data_options", multiple=True, metavar="KEY=VALUE", help="An option of the dataset plugin (repeatable).")
+
+
+@data_group.command("inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@dataset_option
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def inspect_command(ctx, path, dataset, data_options, as_json):
+    """Layout detected, images per class and split, sizes and modes, files skipped and
+    why, and duplicates across the splits."""
+    registry = ctx.obj.registry
+    reader = configured_dataset(registry, path, dataset, parse_options(data_options))
+    with RichProgress(_console()) as progress:
+        report = reader.inspect(path, progress)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(report.render())
+
+
+@data_group.command("detect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_context
+def detect_command(ctx, path):
+    """Which dataset plugins read PATH, and why the others do not."""
+    for name, found in detections(ctx.obj.registry, path):
+        mark = "yes" if found.matched else "no "
+        kind = "" if found.specific or not found.matched else " (generic reader)"
+        click.echo(f"{mark}  {name}{kind}: {found.reason}")
+
+
+@data_group.command("options")
+@click.argument("dataset")
+@click.pass_context
+def options_command(ctx, dataset):
+    """The --data-option keys a dataset plugin takes."""
+    reader = ctx.obj.registry.get("datasets", dataset)
+    if not reader.options:
+        click.echo(f"{dataset} takes no options")
+    for key, text in reader.options.items():
+        click.echo(f"{key}: {text}")
+
+
+@data_group.command("prepare")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for the PNG slices and manifest.csv (must be empty or new).")
+@click.option("--size", type=click.IntRange(8, 1024), default=256, show_default=True, help="Side of the square PNGs.")
+@dataset_option
+@data_option
+@click.pass_context
+def prepare_command(ctx, path, out_dir, size, dataset, data_options):
+    """Read PATH with its dataset plugin (NIfTI volumes, DICOM series, image folders)
+    and write OUT/<split>/<class>/<n>.png plus OUT/manifest.csv. The result is an
+    image-folder tree: `ganbench run --data OUT` reads it with the same split. For
+    DICOM, patients appear only as salted hashes; PNGs carry no metadata."""
+    registry = ctx.obj.registry
+    reader = configured_dataset(registry, path, dataset, parse_options(data_options))
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise GanbenchError(f"{out_dir} is not empty; ganbench data prepare never overwrites files")
+    with RichProgress(_console()) as progress:
+        data = reader.load(path, size, 1, progress)
+        rows = write_slices(data, out_dir, progress)
+    click.echo(f"wrote {len(rows)} PNGs and {out_dir / 'manifest.csv'} ({data.notes})")
+
+
+def write_slices(data, out_dir: Path, progress) -> list[dict]:
+    rows = []
+    folders = {"train": "Training", "test": "Testing"}
+    for split_name, split in (("train", data.train), ("test", data.test)):
+        sources = data.sources.get(split_name, ()) if data.sources else ()
+        patients = data.patients.get(split_name, ()) if data.patients else ()
+        images = split.images[:, 0].numpy()
+        labels = split.labels.numpy()
+        for i in progress.track(range(len(images)), total=len(images), description=f"writing {split_name} PNGs"):
+            cls = data.class_names[int(labels[i])]
+            rel = Path(folders[split_name]) / cls / f"{i:06d}.png"
+            (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.ascontiguousarray(images[i])).save(out_dir / rel)  # no text chunks: pixels only
+            rows.append({
+                "file": rel.as_posix(), "split": split_name, "class": cls,
+                "patient": patients[i] if i < len(patients) else "",
+                "source": sources[i] if i < len(sources) else "",
+            })
+    with open(out_dir / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["file", "split", "class", "patient", "source"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
