@@ -300,3 +300,49 @@ def test_inspect_the_shared_dataset(shared_brain_mri):
     assert sum(report.counts["train"].values()) == 2870 and sum(report.counts["test"].values()) == 394
     assert report.skipped == {}
     assert report.duplicates.startswith("251 of 394 test images have an exact duplicate")
+
+
+# --------------------------------------------------------------------------- real sample files
+
+
+def test_pydicoms_real_mr_sample_reads_and_is_deidentified(tmp_path):
+    """pydicom's MR_small.dcm (a real 64 x 64 MR slice, 16-bit, with a window in its
+    header) copied as two patients per class."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    sample = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    name = str(sample.PatientName)
+    for c, cls in enumerate(("no", "yes")):
+        folder = tmp_path / "data" / cls
+        folder.mkdir(parents=True)
+        for p in range(2):
+            ds = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+            ds.PatientID, ds.SeriesInstanceUID = f"{ds.PatientID}-{c}{p}", f"1.2.826.0.1.{c}.{p}"
+            ds.save_as(folder / f"{name}-{p}.dcm")
+    data = dataset("dicom-folder").load(tmp_path / "data", 32, 1, SILENT)
+    assert len(data.train) + len(data.test) == 4 and data.skipped == {}
+    assert 20 < data.train.images.float().mean() < 235  # windowed, neither blank nor saturated
+    assert name not in data.notes and not any(name in s for split in data.sources.values() for s in split)
+
+
+def test_nibabels_real_4d_sample_reads_as_a_decathlon_volume(tmp_path):
+    """nibabel's example4d.nii.gz (a real 128 x 96 x 24 x 2 fMRI series) as the images of
+    two patients, with masks written here."""
+    import os
+
+    import nibabel as nib
+
+    source = os.path.join(os.path.dirname(nib.__file__), "tests", "data", "example4d.nii.gz")
+    (tmp_path / "imagesTr").mkdir()
+    (tmp_path / "labelsTr").mkdir()
+    shape = nib.load(source).shape[:3]
+    for p in range(2):
+        (tmp_path / "imagesTr" / f"BRATS_00{p}.nii.gz").write_bytes(open(source, "rb").read())
+        mask = np.zeros(shape, np.uint8)
+        mask[40:60, 40:60, 10:14] = 1
+        nib.save(nib.Nifti1Image(mask, np.eye(4)), tmp_path / "labelsTr" / f"BRATS_00{p}.nii.gz")
+    data = dataset("msd-brain-tumour", slices="5-20", modality="t1").load(tmp_path, 32, 1, SILENT)
+    assert len(data.train) == len(data.test) == 15
+    assert int(data.train.labels.sum()) == 4
+    assert data.train.images.float().std() > 5
