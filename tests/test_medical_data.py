@@ -346,3 +346,13 @@ def test_nibabels_real_4d_sample_reads_as_a_decathlon_volume(tmp_path):
     assert len(data.train) == len(data.test) == 15
     assert int(data.train.labels.sum()) == 4
     assert data.train.images.float().std() > 5
+
+
+def test_the_leaderboard_reports_the_duplicate_check(tmp_path):
+    root = make_kaggle_layout(tmp_path / "data", "brain-tumor-classification-mri")
+    copy = root / "Testing" / "glioma_tumor" / "copy.jpg"
+    copy.write_bytes((root / "Training" / "glioma_tumor" / "glioma_tumor (0).jpg").read_bytes())
+    results = tmp_path / "results"
+    assert invoke("run", "--suite", "tiny-data", "--data", str(root), "--results", str(results), "--device", "cpu").exit_code == 0
+    board = invoke("leaderboard", "--suite", "tiny-data", "--results", str(results))
+    assert "Data check: 1 of " in board.output and "exact duplicate in the training split" in board.output

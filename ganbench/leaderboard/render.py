@@ -156,6 +156,18 @@ def provenance_footer(tables: list[Table]) -> str:
     return "\n".join(lines)
 
 
+def data_leakage(table) -> str:
+    """The duplicate check the dataset reader recorded with the newest row."""
+    for row in reversed(table.rows):
+        try:
+            leakage = json.loads(row.get("config_json") or "{}").get("data_leakage")
+        except ValueError:
+            continue
+        if leakage:
+            return leakage
+    return ""
+
+
 def render_markdown(tables: list[Table], registry: Registry, link_base: Path, results_dir: Path) -> str:
     if not tables:
         return "# ganbench leaderboard\n\nNo results yet: run `ganbench run --suite NAME` first.\n"
@@ -170,6 +182,9 @@ def render_markdown(tables: list[Table], registry: Registry, link_base: Path, re
         kind = "synthetic phantom, not patient data" if table.synthetic else f"dataset family `{table.dataset_family}`"
         out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`", ""]
         out.append(measured_table(table, registry, link_base, results_dir))
+        leakage = data_leakage(table)
+        if leakage:
+            out += ["", f"Data check: {leakage}."]
         failures = sorted({f"{r['gan']} seed {r['seed']}: {r['error']}" for r in table.rows if r["status"] == "failed"})
         if failures:
             out += ["", "Failed: " + "; ".join(failures)]

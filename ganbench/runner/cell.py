@@ -96,7 +96,9 @@ def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
         seed=cell.seed,
         profile=cell.profile,
         config_hash=config_hash(config),
-        config={**config, "ganbench_version": __version__},
+        # What the reader said about the data (counts, skips, duplicates across the
+        # splits): recorded with the result, outside the hash (it names local paths).
+        config={**config, "ganbench_version": __version__, "data_notes": data.notes, "data_leakage": data.leakage},
         plugins=plugin_versions(ctx, cell, data),
         packages=dict(ctx.packages),
         resolution=data.image_spec.size,
