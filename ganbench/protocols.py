@@ -55,7 +55,8 @@ from the layout (`ganbench data detect PATH` shows every plugin's verdict) or na
   **by patient** whenever patient identity is known (NIfTI volumes, DICOM PatientID), so
   no patient has images on both sides;
 * checks the splits for exact (identical pixels) and near (difference hash) duplicates
-  and reports them with the data (`dedupe=exact|near` drops the test copies);
+  and reports them with the data (`dedupe=exact|near` drops the test copies); a split
+  ganbench makes itself keeps exact copies on the training side;
 * skips unreadable, empty, hidden and unknown files and counts each by reason in the
   run's notes and `ganbench data inspect`; nothing is dropped silently.
 

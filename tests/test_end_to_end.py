@@ -11,7 +11,7 @@ from ganbench import hookimpl
 from ganbench.cli import cli
 from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultsStore
-from ganbench.specs import GAN, ProfileSettings, Suite
+from ganbench.specs import ProfileSettings, Suite
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
 from ganbench_plugins.gans.dcgan import DCGAN
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from ganbench.errors import DatasetLayoutError
 from ganbench.specs import Dataset, LoadedData, Progress, SilentProgress
+from ganbench.data import cache as data_cache
 from ganbench_plugins.datasets import image_folder
 from ganbench_plugins.datasets.image_folder import (
     BRAIN_TUMOR_CLASSES,
@@ -378,7 +379,7 @@ def test_unwritable_cache_does_not_fail(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(image_folder.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(data_cache.tempfile, "mkstemp", refuse)
     progress = Recording()
     data = ImageFolder().load(root, 8, 1, progress)
     assert len(data.train) == 6

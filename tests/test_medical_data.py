@@ -3,7 +3,6 @@ patient-level splits, duplicates, de-identification, and the ``ganbench data`` C
 
 from __future__ import annotations
 
-import gzip
 import json
 import types
 
@@ -356,3 +355,13 @@ def test_the_leaderboard_reports_the_duplicate_check(tmp_path):
     assert invoke("run", "--suite", "tiny-data", "--data", str(root), "--results", str(results), "--device", "cpu").exit_code == 0
     board = invoke("leaderboard", "--suite", "tiny-data", "--results", str(results))
     assert "Data check: 1 of " in board.output and "exact duplicate in the training split" in board.output
+
+
+def test_a_split_we_make_keeps_exact_copies_on_the_training_side(tmp_path):
+    root = make_kaggle_layout(tmp_path / "data", "br35h", per_class=10)
+    original = root / "yes" / "yes (0).jpg"
+    for i in range(4):
+        (root / "yes" / f"copy {i}.jpg").write_bytes(original.read_bytes())
+    data = dataset("br35h").load(root, 16, 1, SILENT)
+    assert "0 of" in data.leakage and "exact copies of training images were kept out of the test split" in data.notes
+    assert not any("copy" in s or s.endswith("yes (0).jpg") for s in data.sources["test"])

@@ -2,7 +2,6 @@
 every built-in plugin module is declared as an entry point."""
 
 import ast
-import sys
 import tomllib
 import types
 from importlib import metadata

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Optional
 
@@ -39,7 +39,7 @@ from ganbench.data.duplicates import cross_split_duplicates
 from ganbench.data.inspection import Inspection
 from ganbench.data.splits import parse_test_fraction
 from ganbench.data.volumes import WINDOW_PERCENTILES, SliceSet, loaded_from_slices, percentile_window
-from ganbench.errors import DatasetLayoutError, GanbenchError
+from ganbench.errors import DatasetLayoutError
 from ganbench.paths import cache_dir
 from ganbench.specs import Dataset, Detection, LoadedData, Progress, SilentProgress
 

@@ -9,7 +9,9 @@ Two layouts are read::
     B  ROOT/<class>/<image>  (no split folders): a deterministic stratified split,
        ``test_fraction`` (0.2) of every class held out for testing. The split uses a
        FIXED seed (0), never the run seed: files are sorted by relative path and each
-       class is shuffled with its own ``numpy.random.default_rng(0)``.
+       class is shuffled with its own ``numpy.random.default_rng(0)``. Exact copies
+       (identical pixels) of a training image that the split puts into test are moved
+       to train, so a split made here never leaks.
 
 Named published layouts (``brain-tumor-classification-mri``, ``br35h``, ...) are this
 same reader with a :class:`FolderLayout` that fixes the class folders, the archive's
@@ -46,7 +48,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from copy import copy as cls_copy
@@ -59,13 +60,13 @@ import torch
 from PIL import Image, ImageOps
 
 from ganbench import hookimpl
+from ganbench.data.cache import cache_file, load_arrays, save_arrays
 from ganbench.data.class_map import parse_class_map, relabel
 from ganbench.data.duplicates import cross_split_duplicates, pixel_digest
 from ganbench.data.inspection import Inspection
 from ganbench.data.pixels import crop_to_content, square_resize, to_grey
 from ganbench.data.splits import SPLIT_SEED, parse_test_fraction, stratified_split
 from ganbench.errors import DatasetLayoutError, GanbenchError
-from ganbench.paths import cache_dir
 from ganbench.specs import Dataset, Detection, ImageSplit, LoadedData, Progress, SilentProgress
 
 #: Bump whenever anything below changes the pixels produced (it is in the fingerprint).
@@ -341,6 +342,17 @@ def _flag(value, option: str) -> bool:
     raise GanbenchError(f"the option {option} takes true or false, got {value!r}")
 
 
+def _keep_copies_together(items, train_idx: list[int], test_idx: list[int]) -> tuple[list[int], list[int]]:
+    """When we split, exact copies (identical pixels) of a training image never land in
+    the test split: they join their twin in train, so the split we make is leak-free."""
+    in_train = {pixel_digest(items[i][2]) for i in train_idx}
+    moved = [i for i in test_idx if pixel_digest(items[i][2]) in in_train]
+    if not moved:
+        return train_idx, test_idx
+    kept_test = [i for i in test_idx if i not in set(moved)]
+    return sorted(train_idx + moved), kept_test
+
+
 @dataclass
 class _Decoded:
     """Decoded images per split, in (label, relative path) order, plus what failed."""
@@ -349,6 +361,8 @@ class _Decoded:
     test: tuple[np.ndarray, np.ndarray, list[str]]
     skipped: dict[str, int]
     unreadable: list[str] = field(default_factory=list)
+    #: Layout B: test images moved to train because they copy a training image.
+    moved: int = 0
 
 
 class ImageFolder(Dataset):
@@ -433,14 +447,14 @@ class ImageFolder(Dataset):
         scan = _scan(root, self.layout)
         fingerprint = self._fingerprint(scan, image_size, channels)
 
-        cache_file = cache_dir("datasets") / f"image-folder-{fingerprint}.npz" if self.use_cache else None
-        decoded = self._read_cache(cache_file, fingerprint, scan.class_names) if cache_file else None
+        cached = cache_file("image-folder", fingerprint) if self.use_cache else None
+        decoded = self._read_cache(cached, fingerprint, scan.class_names) if cached else None
         if decoded is not None:
-            progress.log(f"{self.name}: {root} read from cache {cache_file}")
+            progress.log(f"{self.name}: {root} read from cache {cached}")
         else:
             decoded = self._build(scan, image_size, progress)
-            if cache_file is not None:
-                self._write_cache(cache_file, fingerprint, scan.class_names, decoded, progress)
+            if cached is not None:
+                self._write_cache(cached, fingerprint, scan.class_names, decoded, progress)
         (train_x, train_y, train_files), (test_x, test_y, test_files) = decoded.train, decoded.test
         train_files, test_files = np.array(train_files, dtype=object), np.array(test_files, dtype=object)
         skipped = Counter(decoded.skipped)
@@ -484,7 +498,9 @@ class ImageFolder(Dataset):
             f"read from {root.resolve()} ({self._layout_text(scan)}); {len(train)} train / {len(test)} test images "
             f"in {classes_text}; {'border-cropped, ' if self.crop_border else ''}centre-cropped and resized to "
             f"{image_size}x{image_size}, {'grey' if channels == 1 else 'grey repeated to RGB'}; "
-            f"duplicates: {report.summary()}; skipped: {skipped_text}"
+            f"duplicates: {report.summary()}"
+            + (f" ({decoded.moved} exact copies of training images were kept out of the test split)" if decoded.moved else "")
+            + f"; skipped: {skipped_text}"
         )
         return LoadedData(
             name=self.name,
@@ -605,6 +621,9 @@ class ImageFolder(Dataset):
             items = good["all"]
             self._check_classes(scan, items, "", skipped)
             train_idx, test_idx = stratified_split([it[0] for it in items], [it[1] for it in items], self.test_fraction, scan.class_names)
+            n_test = len(test_idx)
+            train_idx, test_idx = _keep_copies_together(items, train_idx, test_idx)
+            moved = n_test - len(test_idx)
             train, test = [items[i] for i in train_idx], [items[i] for i in test_idx]
 
         def stack(items):
@@ -613,7 +632,7 @@ class ImageFolder(Dataset):
                 return np.zeros((0, image_size, image_size), np.uint8), np.zeros((0,), np.int64), []
             return np.stack([a for _, _, a in items]), np.array([lbl for _, lbl, _ in items], np.int64), [r for r, _, _ in items]
 
-        return _Decoded(stack(train), stack(test), dict(skipped), unreadable)
+        return _Decoded(stack(train), stack(test), dict(skipped), unreadable, moved if scan.layout == "B" else 0)
 
     @staticmethod
     def _check_classes(scan: _Scan, items, prefix: str, skipped: Counter) -> None:
@@ -627,52 +646,36 @@ class ImageFolder(Dataset):
                 )
 
     @staticmethod
-    def _read_cache(cache_file: Path, fingerprint: str, class_names: tuple[str, ...]) -> Optional[_Decoded]:
-        if not cache_file.is_file():
-            return None
+    def _read_cache(path: Path, fingerprint: str, class_names: tuple[str, ...]) -> Optional[_Decoded]:
+        z = load_arrays(path, fingerprint)
         try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                if str(z["fingerprint"]) != fingerprint or tuple(str(c) for c in z["class_names"]) != class_names:
-                    return None
-                train = (z["train_images"], z["train_labels"], [str(f) for f in z["train_files"]])
-                test = (z["test_images"], z["test_labels"], [str(f) for f in z["test_files"]])
-                skipped = {str(r): int(n) for r, n in zip(z["skipped_reasons"], z["skipped_counts"])}
-        except Exception:  # a truncated or foreign file: rebuild and overwrite it
+            if z is None or tuple(str(c) for c in z["class_names"]) != class_names:
+                return None
+            train = (z["train_images"], z["train_labels"], [str(f) for f in z["train_files"]])
+            test = (z["test_images"], z["test_labels"], [str(f) for f in z["test_files"]])
+            skipped = {str(r): int(n) for r, n in zip(z["skipped_reasons"], z["skipped_counts"])}
+            moved = int(z["moved"])
+        except KeyError:  # written by another version: rebuild
             return None
         if any(x.dtype != np.uint8 or x.ndim != 3 for x in (train[0], test[0])):
             return None
-        return _Decoded(train, test, skipped)
+        return _Decoded(train, test, skipped, moved=moved)
 
     @staticmethod
-    def _write_cache(cache_file: Path, fingerprint: str, class_names, decoded: _Decoded, progress: Progress) -> None:
+    def _write_cache(path: Path, fingerprint: str, class_names, decoded: _Decoded, progress: Progress) -> None:
         reasons = sorted(decoded.skipped)
-        tmp_name = None
-        try:
-            fd, tmp_name = tempfile.mkstemp(prefix=cache_file.stem + ".", suffix=".tmp", dir=cache_file.parent)
-            with os.fdopen(fd, "wb") as f:
-                np.savez(
-                    f,
-                    fingerprint=np.array(fingerprint),
-                    class_names=np.array(class_names, dtype=str),
-                    train_images=decoded.train[0],
-                    train_labels=decoded.train[1],
-                    train_files=np.array(decoded.train[2], dtype=str).reshape(-1),
-                    test_images=decoded.test[0],
-                    test_labels=decoded.test[1],
-                    test_files=np.array(decoded.test[2], dtype=str).reshape(-1),
-                    skipped_reasons=np.array(reasons, dtype=str).reshape(-1),
-                    skipped_counts=np.array([decoded.skipped[r] for r in reasons], dtype=np.int64),
-                )
-            os.replace(tmp_name, cache_file)
-            tmp_name = None
-        except OSError as exc:  # a full or read-only cache never fails the load
-            progress.log(f"{cache_file.name}: could not write the cache: {exc}")
-        finally:
-            if tmp_name is not None:
-                try:
-                    os.unlink(tmp_name)
-                except OSError:
-                    pass
+        save_arrays(path, fingerprint, {
+            "class_names": np.array(class_names, dtype=str),
+            "train_images": decoded.train[0],
+            "train_labels": decoded.train[1],
+            "train_files": np.array(decoded.train[2], dtype=str).reshape(-1),
+            "test_images": decoded.test[0],
+            "test_labels": decoded.test[1],
+            "test_files": np.array(decoded.test[2], dtype=str).reshape(-1),
+            "skipped_reasons": np.array(reasons, dtype=str).reshape(-1),
+            "skipped_counts": np.array([decoded.skipped[r] for r in reasons], dtype=np.int64),
+            "moved": np.array(decoded.moved),
+        }, progress)
 
 
 @hookimpl

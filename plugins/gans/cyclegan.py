@@ -22,7 +22,6 @@ In a suite, the runner trains one CycleGAN per target class against the source c
 from __future__ import annotations
 
 import random
-from typing import Optional
 
 import torch
 from torch import nn
