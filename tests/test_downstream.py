@@ -1,4 +1,5 @@
-"""The tstr downstream metric, its hand-rolled scores, and the small-cnn classifier."""
+"""The downstream protocols (tstr, trtr, trstr), their scores against scikit-learn, and
+the small-cnn classifier."""
 
 import dataclasses
 import json
@@ -9,7 +10,8 @@ import torch
 from ganbench.errors import PretrainedWeightsUnavailable
 from ganbench.specs import Evaluation, ImageSplit, LoadedData, Progress, SilentProgress, to_unit_range
 from ganbench_plugins.classifiers.small_cnn import SmallCNN
-from ganbench_plugins.metrics.downstream import TSTR, classification_scores, classifier_hparams, confusion_matrix
+from ganbench_plugins.metrics.classification import SCORE_NAMES, all_scores, classification_scores, confusion_matrix
+from ganbench_plugins.metrics.downstream import TRSTR, TRTR, TSTR, classifier_hparams, validation_split
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +36,8 @@ def test_classification_scores_by_hand():
     balanced = (2 / 3 + 1 / 2 + 1) / 3
     # Precisions 2/2, 1/2, 1/2 -> F1 = 2PR/(P+R): 4/5, 1/2, 2/3.
     macro_f1 = (4 / 5 + 1 / 2 + 2 / 3) / 3
-    expected = {"accuracy": accuracy, "balanced_accuracy": balanced, "macro_f1": macro_f1}
+    expected = {"accuracy": accuracy, "balanced_accuracy": balanced, "macro_f1": macro_f1,
+                "macro_precision": (1 + 1 / 2 + 1 / 2) / 3, "macro_recall": balanced}
     assert classification_scores(y_true, y_pred, 3) == pytest.approx(expected)
     # A class absent from both labels and predictions does not dilute the averages.
     assert classification_scores(y_true, y_pred, 4) == pytest.approx(expected)
@@ -44,7 +47,41 @@ def test_classification_scores_class_only_predicted():
     # Class 1 is never true but predicted once: it counts in macro F1 (with F1 0), not
     # in balanced accuracy (it has no recall).
     scores = classification_scores([0, 0], [0, 1], 2)
-    assert scores == pytest.approx({"accuracy": 0.5, "balanced_accuracy": 0.5, "macro_f1": (2 / 3 + 0) / 2})
+    assert scores["accuracy"] == 0.5 and scores["balanced_accuracy"] == 0.5
+    assert scores["macro_f1"] == pytest.approx((2 / 3 + 0) / 2)
+
+
+@pytest.mark.parametrize("num_classes,negative", [(2, 0), (4, 2), (4, None)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_scores_agree_with_scikit_learn(num_classes, negative, seed):
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the independent reference (pip install -e '.[test]')")
+    g = torch.Generator().manual_seed(seed)
+    y_true = torch.randint(0, num_classes, (300,), generator=g)
+    # Informative but imperfect logits, with ties to exercise the AUC's tie rule.
+    logits = (torch.nn.functional.one_hot(y_true, num_classes) * 1.5 + torch.randn(300, num_classes, generator=g)).round(decimals=1)
+    y_pred = logits.argmax(1)
+    ours = all_scores(y_true, logits, negative)
+    probabilities = torch.softmax(logits.double(), 1).numpy()
+    t, p = y_true.numpy(), y_pred.numpy()
+    assert ours["accuracy"] == pytest.approx(metrics.accuracy_score(t, p))
+    assert ours["balanced_accuracy"] == pytest.approx(metrics.balanced_accuracy_score(t, p))
+    assert ours["macro_precision"] == pytest.approx(metrics.precision_score(t, p, average="macro", zero_division=0))
+    assert ours["macro_recall"] == pytest.approx(metrics.recall_score(t, p, average="macro", zero_division=0))
+    assert ours["macro_f1"] == pytest.approx(metrics.f1_score(t, p, average="macro", zero_division=0))
+    assert ours["loss"] == pytest.approx(metrics.log_loss(t, probabilities, labels=list(range(num_classes))), rel=1e-6)
+    if num_classes == 2:
+        assert ours["auc"] == pytest.approx(metrics.roc_auc_score(t, probabilities[:, 1]))
+    else:
+        assert ours["auc"] == pytest.approx(metrics.roc_auc_score(t, probabilities, multi_class="ovr", average="macro"))
+    cm = metrics.confusion_matrix(t, p, labels=list(range(num_classes)))
+    if negative is not None:
+        tumour = t != negative
+        assert ours["sensitivity"] == pytest.approx(((p != negative) & tumour).sum() / tumour.sum())
+        assert ours["specificity"] == pytest.approx(((p == negative) & ~tumour).sum() / (~tumour).sum())
+    else:
+        tn = cm.sum() - cm.sum(0) - cm.sum(1) + cm.diagonal()
+        assert ours["specificity"] == pytest.approx((tn / (cm.sum() - cm.sum(1))).mean())
+        assert ours["sensitivity"] == pytest.approx(metrics.recall_score(t, p, average="macro"))
 
 
 # --------------------------------------------------------------------------- tstr
@@ -85,13 +122,46 @@ def test_tstr_learns_a_separable_toy_task(tmp_path):
     assert set(result.values) == set(TSTR.result_keys)
     assert result.values["tstr_accuracy"] > 0.9
     assert result.values["tstr_balanced_accuracy"] > 0.9
+    assert result.values["tstr_best_val_accuracy"] > 0.9 and result.values["tstr_auc"] > 0.9
     assert (result.n_real, result.n_fake) == (200, 128)
 
-    artifact = evaluation.artifacts_dir / result.artifacts["confusion-small-cnn"]
-    assert artifact.name == "confusion-small-cnn.json"
+    artifact = evaluation.artifacts_dir / result.artifacts["confusion-tstr-small-cnn"]
+    assert artifact.name == "confusion-tstr-small-cnn.json"
     saved = json.loads(artifact.read_text())
     assert sum(map(sum, saved["matrix"])) == 200
-    assert saved["class_names"] == ["dark", "bright"]
+    assert saved["class_names"] == ["dark", "bright"] and saved["model"] == "final"
+    best = json.loads((evaluation.artifacts_dir / result.artifacts["confusion-tstr-small-cnn-best-val"]).read_text())
+    assert best["model"].startswith("best validation (epoch ")
+
+
+def test_result_keys_name_the_protocol_and_the_model():
+    for metric in (TSTR(), TRTR(), TRSTR()):
+        assert len(metric.result_keys) == 2 * len(SCORE_NAMES)
+        assert f"{metric.name}_accuracy" in metric.result_keys and f"{metric.name}_best_val_auc" in metric.result_keys
+        assert metric.headline_keys == (f"{metric.name}_accuracy",)
+
+
+def test_validation_images_come_from_the_real_training_split_per_class():
+    train = brightness_split(40, 5)
+    rest, validation = validation_split(train)
+    assert len(rest) + len(validation) == 40 and len(validation) == 6  # 15% of 20, per class
+    assert validation.labels.bincount().tolist() == [3, 3]
+    again, _ = validation_split(train)
+    assert torch.equal(rest.images, again.images)
+
+
+def test_trtr_trains_on_real_and_trstr_adds_the_synthetic_share(tmp_path):
+    # Generated images with random labels: useless for training. TRTR ignores them;
+    # TRSTR mixes them in at the share asked for.
+    evaluation = tstr_evaluation(tmp_path, classifier_epochs=3)
+    evaluation.fake = brightness_split(128, 3, random_labels=True)
+    trtr = TRTR().compute(evaluation, SmallCNN())
+    assert trtr.values["trtr_accuracy"] > 0.9 and trtr.n_fake is None
+    quarter = TRSTR().compute(dataclasses.replace(evaluation, settings={**evaluation.settings, "synthetic_share": 0.25}), SmallCNN())
+    real_images = 64 - 10  # the training split less its validation part
+    assert quarter.n_fake == round(real_images * 0.25 / 0.75)
+    half = TRSTR().compute(evaluation, SmallCNN())
+    assert half.n_fake == real_images
 
 
 def test_tstr_is_at_chance_when_labels_are_random(tmp_path):
@@ -125,7 +195,7 @@ def test_tstr_epochs_follow_profile_and_override(tmp_path):
     evaluation = tstr_evaluation(tmp_path, classifier_epochs=2)
     progress = evaluation.progress = RecordingProgress()
     TSTR().compute(evaluation, cnn)
-    assert progress.tracked == [(2, "tstr: training small-cnn")]
+    assert (2, "tstr: training small-cnn") in progress.tracked
 
 
 # --------------------------------------------------------------------------- small-cnn

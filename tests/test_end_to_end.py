@@ -40,7 +40,7 @@ TINY = Suite(
     description="end-to-end test suite",
     gans=("vanilla-gan", "dcgan"),
     datasets=("tiny-phantom",),
-    metrics=("fid", "kid", "ssim", "psnr", "tstr"),
+    metrics=("fid", "kid", "ssim", "psnr", "tstr", "trtr", "trstr"),
     classifiers=("small-cnn",),
     profiles={
         "smoke": ProfileSettings(
@@ -131,7 +131,8 @@ def test_every_cell_reports_every_metric(first_run):
     assert {r["status"] for r in rows} == {"ok"}, [r["error"] for r in rows if r["status"] != "ok"]
     keys = {(r["gan"], r["key"]) for r in rows}
     for gan in ("vanilla-gan", "dcgan"):
-        for key in ("fid", "kid_mean", "ssim_nearest_real", "psnr_nearest_real", "tstr_accuracy"):
+        for key in ("fid", "kid_mean", "ssim_nearest_real", "psnr_nearest_real", "tstr_accuracy", "trtr_accuracy",
+                    "trstr_accuracy", "tstr_best_val_auc"):
             assert (gan, key) in keys
     fid = [r for r in rows if r["key"] == "fid"][0]
     assert fid["n_fake"] == 16 and fid["n_real"] == 32 and fid["resolution"] == 16

@@ -1,22 +1,38 @@
-"""Downstream metrics: train a classifier on one image set, test it on another.
+"""Downstream metrics: train a classifier, test it on the held-out real test split.
 
-``tstr`` (train on synthetic, test on real) trains on the class-balanced generated
-images and tests on the held-out real test split: a GAN whose samples carry the
-class-relevant structure of real MRI scores close to a classifier trained on real data.
-The training loop (:func:`fit_classifier`) and :func:`predict` are generic in the
-image sets, so a train-real-test-real baseline can reuse them unchanged.
+Three protocols, all tested on the same real test split and validated on the same real
+validation images (a fixed ``VALIDATION_FRACTION`` of each class of the real training
+split, seed 0, never the test split):
+
+* ``tstr``, train on synthetic, test on real (BrainGAN's check of its generated images;
+  Esteban et al. 2017): the classifier trains on the class-balanced generated images;
+* ``trtr``, train on real, test on real: the baseline every augmentation claim needs,
+  on the real training images outside the validation part;
+* ``trstr``, train on real plus synthetic (IJACSA 2024, the cGAN report): those real
+  images plus generated ones making up ``synthetic_share`` (default 0.5) of the
+  training set, class-balanced, capped at the generated images there are.
+
+Every protocol reports the *final-epoch* model (``<protocol>_<score>``) and the
+*best-validation* model (``<protocol>_best_val_<score>``: the epoch with the highest
+validation accuracy, the earliest on ties). BrainGAN reports maxima over validation
+epochs; here both are kept and named.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 import torch
 from torch import nn
 
 from ganbench import hookimpl
+from ganbench.runner.translation import SOURCE_NAMES
 from ganbench.specs import Classifier, Evaluation, ImageSplit, Metric, MetricResult, Progress, to_unit_range
+
+from .classification import SCORE_NAMES, all_scores, confusion_matrix
 
 OPTIMIZERS = {
     "adam": lambda params, hp: torch.optim.Adam(params, lr=hp["lr"], weight_decay=hp.get("weight_decay", 0.0)),
@@ -24,42 +40,15 @@ OPTIMIZERS = {
     "sgd": lambda params, hp: torch.optim.SGD(
         params, lr=hp["lr"], momentum=hp.get("momentum", 0.9), weight_decay=hp.get("weight_decay", 0.0)
     ),
+    "rmsprop": lambda params, hp: torch.optim.RMSprop(
+        params, lr=hp["lr"], momentum=hp.get("momentum", 0.0), weight_decay=hp.get("weight_decay", 0.0)
+    ),
+    "nadam": lambda params, hp: torch.optim.NAdam(params, lr=hp["lr"], weight_decay=hp.get("weight_decay", 0.0)),
 }
 
-
-# --------------------------------------------------------------------------- scores
-
-
-def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Counts (num_classes x num_classes): rows are true classes, columns predictions."""
-    y_true, y_pred = torch.as_tensor(y_true).long().cpu(), torch.as_tensor(y_pred).long().cpu()
-    flat = y_true * num_classes + y_pred
-    return torch.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
-
-
-def classification_scores(y_true, y_pred, num_classes: int) -> dict[str, float]:
-    """Accuracy, balanced accuracy and macro F1 from the confusion matrix.
-
-    Conventions follow scikit-learn's defaults: balanced accuracy is the mean recall
-    over classes that occur in ``y_true``; macro F1 is the mean F1 over classes that
-    occur in ``y_true`` or ``y_pred``, a class's F1 being 0 when it has no true positive.
-    """
-    cm = confusion_matrix(y_true, y_pred, num_classes).double()
-    total = cm.sum()
-    if total == 0:
-        raise ValueError("no predictions to score")
-    tp = cm.diag()
-    true_count, pred_count = cm.sum(1), cm.sum(0)
-    present = true_count > 0
-    recall = tp[present] / true_count[present]
-    seen = present | (pred_count > 0)
-    # F1 = 2TP / (2TP + FP + FN) = 2TP / (true count + predicted count); no 0/0 on seen classes.
-    f1 = 2 * tp[seen] / (true_count[seen] + pred_count[seen])
-    return {
-        "accuracy": float(tp.sum() / total),
-        "balanced_accuracy": float(recall.mean()),
-        "macro_f1": float(f1.mean()),
-    }
+VALIDATION_FRACTION = 0.15
+VALIDATION_SEED = 0
+DEFAULT_SYNTHETIC_SHARE = 0.5
 
 
 # --------------------------------------------------------------------------- training
@@ -71,6 +60,16 @@ def _batches(n: int, batch_size: int, generator: Optional[torch.Generator]):
         yield order[start : start + batch_size]
 
 
+@dataclass
+class Fit:
+    """A trained classifier: the final weights are in the model; the best-validation
+    weights are kept here (None without validation images)."""
+
+    best_state: Optional[dict] = None
+    best_epoch: Optional[int] = None
+    validation_accuracy: list[float] = field(default_factory=list)
+
+
 def fit_classifier(
     model: nn.Module,
     train: ImageSplit,
@@ -79,12 +78,15 @@ def fit_classifier(
     seed: int,
     progress: Progress,
     description: str = "training classifier",
-) -> nn.Module:
+    validation: Optional[ImageSplit] = None,
+) -> Fit:
     """Train ``model`` on ``train`` (uint8 images, labels) with cross-entropy for
     ``hparams['epochs']`` epochs; shuffling is drawn from a generator seeded by ``seed``
     so a run is reproducible independently of any other use of torch's global RNG.
-    Batch-norm statistics are recomputed at the end unless ``hparams["recalibrate_bn"]``
-    is false (see :func:`recalibrate_batch_norm`)."""
+    Batch-norm statistics are recomputed at the end (and before each validation) unless
+    ``hparams["recalibrate_bn"]`` is false (see :func:`recalibrate_batch_norm`). With
+    ``validation`` images, the weights of the epoch with the best validation accuracy
+    are kept (the earliest on ties)."""
     optimizer_name = hparams["optimizer"]
     if optimizer_name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer_name!r}; expected one of {sorted(OPTIMIZERS)}")
@@ -95,8 +97,12 @@ def fit_classifier(
     loss_fn = nn.CrossEntropyLoss()
     shuffle = torch.Generator().manual_seed(seed)
     epochs = int(hparams["epochs"])
-    for _ in progress.track(range(epochs), total=epochs, description=description):
-        for idx in _batches(len(train), int(hparams["batch_size"]), shuffle):
+    batch_size = int(hparams["batch_size"])
+    recalibrate = hparams.get("recalibrate_bn", True)
+    fit = Fit()
+    for epoch in progress.track(range(epochs), total=epochs, description=description):
+        model.train()
+        for idx in _batches(len(train), batch_size, shuffle):
             # Batch norm cannot normalise a batch of one in training mode; a lone
             # leftover image is simply seen again in a later (reshuffled) epoch.
             if len(idx) == 1 and len(train) > 1:
@@ -106,15 +112,21 @@ def fit_classifier(
             optimizer.zero_grad(set_to_none=True)
             loss_fn(model(images), labels).backward()
             optimizer.step()
-    if hparams.get("recalibrate_bn", True):
-        recalibrate_batch_norm(model, train, device, int(hparams["batch_size"]))
-    return model
+        if recalibrate and (validation is not None or epoch == epochs - 1):
+            recalibrate_batch_norm(model, train, device, batch_size)
+        if validation is not None and len(validation):
+            accuracy = float((predict(model, validation, device).argmax(1) == validation.labels).double().mean())
+            fit.validation_accuracy.append(accuracy)
+            if fit.best_epoch is None or accuracy > max(fit.validation_accuracy[:-1]):
+                fit.best_epoch = epoch
+                fit.best_state = copy.deepcopy(model.state_dict())
+    return fit
 
 
 @torch.no_grad()
 def recalibrate_batch_norm(model: nn.Module, images: ImageSplit, device: torch.device, batch_size: int) -> None:
     """Replace batch norm's running statistics by their plain average over ``images``
-    under the final weights ("precise BN").
+    under the current weights ("precise BN").
 
     Why: the running averages (momentum 0.1) lag the weights; after a short run (the
     smoke profile, a small generated set) they are far enough off that a network
@@ -142,13 +154,11 @@ def recalibrate_batch_norm(model: nn.Module, images: ImageSplit, device: torch.d
 
 @torch.no_grad()
 def predict(model: nn.Module, images: ImageSplit, device: torch.device, batch_size: int = 128) -> torch.Tensor:
-    """Predicted class per image (N,), on the CPU, in eval mode."""
+    """Logits per image (N, classes), on the CPU, in eval mode."""
     model.to(device).eval()
-    out = []
-    for start in range(0, len(images), batch_size):
-        batch = to_unit_range(images.images[start : start + batch_size].to(device))
-        out.append(model(batch).argmax(1).cpu())
-    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+    out = [model(to_unit_range(images.images[start : start + batch_size].to(device))).float().cpu()
+           for start in range(0, len(images), batch_size)]
+    return torch.cat(out) if out else torch.zeros(0, 0)
 
 
 def classifier_hparams(classifier: Classifier, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,64 +169,160 @@ def classifier_hparams(classifier: Classifier, settings: Mapping[str, Any]) -> d
     return hparams
 
 
-# --------------------------------------------------------------------------- plugin
+# --------------------------------------------------------------------------- protocols
 
 
-class TSTR(Metric):
-    name = "tstr"
-    description = "Train a classifier on generated images, test it on held-out real images"
-    source = "Esteban, Hyland and Raetsch, arXiv:1706.02633, 2017 (the TSTR protocol)"
+def validation_split(train: ImageSplit) -> tuple[ImageSplit, ImageSplit]:
+    """(rest, validation): a fixed VALIDATION_FRACTION of each class (at least one
+    image, and at least one left), seed VALIDATION_SEED, in split order."""
+    held = []
+    for label in train.labels.unique().tolist():
+        members = (train.labels == label).nonzero().squeeze(1)
+        if len(members) < 2:
+            continue
+        n_val = min(max(1, round(len(members) * VALIDATION_FRACTION)), len(members) - 1)
+        order = torch.randperm(len(members), generator=torch.Generator().manual_seed(VALIDATION_SEED * 1000 + label))
+        held.append(members[order[:n_val]])
+    is_val = torch.zeros(len(train), dtype=torch.bool)
+    if held:
+        is_val[torch.cat(held)] = True
+    return train.subset(torch.nonzero(~is_val).squeeze(1)), train.subset(torch.nonzero(is_val).squeeze(1))
+
+
+def class_balanced(split: ImageSplit, n: int, num_classes: int, seed: int) -> ImageSplit:
+    """``n`` images with the classes as equal as the split allows, chosen at random."""
+    generator = torch.Generator().manual_seed(seed)
+    picked = []
+    per_class = [n // num_classes + (1 if c < n % num_classes else 0) for c in range(num_classes)]
+    for c, k in enumerate(per_class):
+        members = (split.labels == c).nonzero().squeeze(1)
+        picked.append(members[torch.randperm(len(members), generator=generator)[:k]])
+    return split.subset(torch.sort(torch.cat(picked)).values)
+
+
+def negative_class(class_names) -> Optional[int]:
+    found = [i for i, name in enumerate(class_names) if SOURCE_NAMES.match(name)]
+    return found[0] if len(found) == 1 else None
+
+
+class DownstreamProtocol(Metric):
+    """Train a fresh classifier on :meth:`training_set`, test on the real test split."""
+
     kind = "downstream"
     direction = "higher"
-    result_keys = ("tstr_accuracy", "tstr_balanced_accuracy", "tstr_macro_f1")
-    headline_keys = ("tstr_accuracy",)
-    protocol = (
-        "A freshly initialised classifier (torch seeded with the run seed) is trained with "
-        "cross-entropy on all class-balanced generated images for the classifier's "
-        "epochs at the run's profile (settings['classifier_epochs'] overrides), its "
-        "batch-norm statistics are then recomputed over the generated images, and it "
-        "predicts the dataset's held-out real test split; accuracy, balanced accuracy "
-        "(mean per-class recall) and macro F1 are computed from the confusion matrix, "
-        "which is saved beside the results."
-    )
+    #: What the classifier trains on, for the protocol statement.
+    trains_on: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "name", None):
+            prefix = cls.name.replace("-", "_")
+            cls.result_keys = tuple(f"{prefix}_{s}" for s in SCORE_NAMES) + tuple(f"{prefix}_best_val_{s}" for s in SCORE_NAMES)
+            cls.headline_keys = (f"{prefix}_accuracy",)
+            cls.undirected_keys = (f"{prefix}_loss", f"{prefix}_best_val_loss")
+            cls.protocol = (
+                f"A freshly initialised classifier (torch seeded with the run seed) is trained with cross-entropy on "
+                f"{cls.trains_on} for the classifier's epochs at the run's profile (settings['classifier_epochs'] "
+                f"overrides); batch-norm statistics are recomputed over its training images after every epoch. After "
+                f"each epoch it predicts the real validation images ({VALIDATION_FRACTION:g} of each class of the real "
+                f"training split, fixed seed {VALIDATION_SEED}). The final-epoch model and the best-validation model "
+                f"(highest validation accuracy, earliest on ties) then predict the dataset's held-out real test split; "
+                f"keys `{prefix}_<score>` are the final model's, `{prefix}_best_val_<score>` the best-validation "
+                f"model's. Scores: {', '.join(SCORE_NAMES)} (conventions in plugins/metrics/classification.py: "
+                f"macro averages, one-vs-rest AUC, sensitivity/specificity of tumour detection against the no-tumour "
+                f"class). The confusion matrices are saved beside the results."
+            )
+
+    def training_set(self, evaluation: Evaluation, real_train: ImageSplit) -> tuple[ImageSplit, int]:
+        """(the classifier's training images, how many of them are generated)."""
+        raise NotImplementedError
 
     def compute(self, evaluation: Evaluation, classifier: Optional[Classifier] = None) -> MetricResult:
         if classifier is None:
-            raise ValueError("the tstr metric needs a classifier")
+            raise ValueError(f"the {self.name} metric needs a classifier")
         spec = evaluation.data.image_spec
         hparams = classifier_hparams(classifier, evaluation.settings)
+        real_train, validation = validation_split(evaluation.data.train)
+        train, n_synthetic = self.training_set(evaluation, real_train)
         torch.manual_seed(evaluation.seed)
-        model = classifier.build(spec.num_classes, spec.size, spec.channels)
-        fit_classifier(
-            model, evaluation.fake, hparams, evaluation.device, evaluation.seed,
-            evaluation.progress, description=f"tstr: training {classifier.name}",
+        model = classifier.build(spec.num_classes, spec.size, spec.channels, pretrained=bool(hparams.get("pretrained", False)))
+        fit = fit_classifier(
+            model, train, hparams, evaluation.device, evaluation.seed, evaluation.progress,
+            description=f"{self.name}: training {classifier.name}", validation=validation,
         )
         test = evaluation.data.test
-        predicted = predict(model, test, evaluation.device, batch_size=4 * int(hparams["batch_size"]))
-        scores = classification_scores(test.labels, predicted, spec.num_classes)
-        artifact = write_confusion(evaluation, classifier.name, test.labels, predicted, scores)
-        return MetricResult(
-            {f"tstr_{key}": value for key, value in scores.items()},
-            n_real=len(test),
-            n_fake=len(evaluation.fake),
-            artifacts={f"confusion-{classifier.name}": artifact},
-        )
+        negative = negative_class(evaluation.data.class_names)
+        batch = 4 * int(hparams["batch_size"])
+        prefix = self.name.replace("-", "_")
+        final_logits = predict(model, test, evaluation.device, batch)
+        values = {f"{prefix}_{k}": v for k, v in all_scores(test.labels, final_logits, negative).items()}
+        artifacts = {f"confusion-{self.name}-{classifier.name}": write_confusion(evaluation, self.name, classifier.name, "final", test.labels, final_logits)}
+        if fit.best_state is not None:
+            model.load_state_dict(fit.best_state)
+            best_logits = predict(model, test, evaluation.device, batch)
+            values.update({f"{prefix}_best_val_{k}": v for k, v in all_scores(test.labels, best_logits, negative).items()})
+            artifacts[f"confusion-{self.name}-{classifier.name}-best-val"] = write_confusion(
+                evaluation, self.name, classifier.name, f"best validation (epoch {fit.best_epoch + 1})", test.labels, best_logits,
+            )
+        return MetricResult(values, n_real=len(test), n_fake=n_synthetic or None, artifacts=artifacts)
 
 
-def write_confusion(evaluation: Evaluation, classifier_name: str, y_true, y_pred, scores) -> str:
+class TSTR(DownstreamProtocol):
+    name = "tstr"
+    description = "Train a classifier on generated images, test it on held-out real images"
+    source = "Esteban, Hyland and Raetsch, arXiv:1706.02633, 2017 (the TSTR protocol); BrainGAN 2022"
+    trains_on = "all class-balanced generated images"
+
+    def training_set(self, evaluation, real_train):
+        return evaluation.fake, len(evaluation.fake)
+
+
+class TRTR(DownstreamProtocol):
+    name = "trtr"
+    description = "Baseline: train a classifier on real images, test it on held-out real images"
+    source = "the real-data baseline of BrainGAN 2022, IJACSA 2024 and the cGAN report 2023"
+    trains_on = "the real training images outside the validation part"
+
+    def training_set(self, evaluation, real_train):
+        return real_train, 0
+
+
+class TRSTR(DownstreamProtocol):
+    name = "trstr"
+    description = "Train on real plus generated images (augmentation), test on held-out real images"
+    source = "IJACSA 2024 and the cGAN report 2023 (GAN augmentation)"
+    trains_on = (
+        "the real training images outside the validation part plus class-balanced generated images making up "
+        f"settings['synthetic_share'] (default {DEFAULT_SYNTHETIC_SHARE}) of the training set, capped at the "
+        "generated images there are"
+    )
+
+    def training_set(self, evaluation, real_train):
+        share = float(evaluation.settings.get("synthetic_share", DEFAULT_SYNTHETIC_SHARE))
+        if not 0.0 <= share < 1.0:
+            raise ValueError(f"synthetic_share must be in [0, 1), got {share}")
+        wanted = min(len(evaluation.fake), round(len(real_train) * share / (1.0 - share)))
+        fake = class_balanced(evaluation.fake, wanted, evaluation.data.image_spec.num_classes, evaluation.seed)
+        mixed = ImageSplit(torch.cat([real_train.images, fake.images]), torch.cat([real_train.labels, fake.labels]))
+        return mixed, len(fake)
+
+
+def write_confusion(evaluation: Evaluation, protocol: str, classifier_name: str, model: str, y_true, logits) -> str:
     """Write the confusion matrix as JSON; return its path relative to the artifacts dir."""
     class_names = list(evaluation.data.class_names)
-    matrix = confusion_matrix(y_true, y_pred, len(class_names))
-    relative = f"confusion-{classifier_name}.json"
+    matrix = confusion_matrix(y_true, logits.argmax(1), len(class_names))
+    suffix = "" if model == "final" else "-best-val"
+    relative = f"confusion-{protocol}-{classifier_name}{suffix}.json"
     evaluation.artifacts_dir.mkdir(parents=True, exist_ok=True)
     payload = {
-        "metric": "tstr",
+        "metric": protocol,
         "classifier": classifier_name,
+        "model": model,
         "class_names": class_names,
         "rows": "true class",
         "columns": "predicted class",
         "matrix": matrix.tolist(),
-        "scores": scores,
+        "scores": all_scores(y_true, logits, negative_class(class_names)),
     }
     (evaluation.artifacts_dir / relative).write_text(json.dumps(payload, indent=2) + "\n")
     return relative
@@ -225,3 +331,5 @@ def write_confusion(evaluation: Evaluation, classifier_name: str, y_true, y_pred
 @hookimpl
 def register_metrics(register):
     register(TSTR())
+    register(TRTR())
+    register(TRSTR())
