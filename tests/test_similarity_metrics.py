@@ -11,6 +11,7 @@ from skimage.metrics import structural_similarity
 from ganbench.specs import Evaluation, ImageSplit, LoadedData, SilentProgress
 from ganbench_plugins.metrics import similarity
 from ganbench_plugins.metrics.similarity import (
+    MSE,
     PSNR,
     SSIM,
     capped_pair_psnr,
@@ -192,6 +193,22 @@ def test_metrics_end_to_end_and_shared_search(tmp_path, monkeypatch):
     # Noise of +-3 on uniform random images: PSNR is high, SSIM near 1.
     assert psnr_result.values["psnr_nearest_real"] > 35
     assert ssim_result.values["ssim_nearest_real"] > 0.95
+    mse_result = MSE().compute(evaluation)
+    differences = (fake.images.double() - partners.double()) ** 2
+    assert mse_result.values == {"mse_nearest_real": pytest.approx(float(differences.mean()))}
+
+
+def test_paired_protocol_for_translations(tmp_path):
+    """An image-to-image GAN's output is also compared with its own source image."""
+    train = random_split(20, 16, [0] * 10 + [1] * 10, seed=9)
+    sources = ImageSplit(train.images[:4], torch.zeros(4, dtype=torch.long))
+    translated = ImageSplit(noisy_copy(sources.images, seed=10, amplitude=2), torch.ones(4, dtype=torch.long))
+    evaluation = make_evaluation(train, translated, tmp_path)
+    evaluation.sources = sources
+    mse = MSE().compute(evaluation).values
+    assert mse["mse_paired_translation"] == pytest.approx(float(pair_mse(translated.images, sources.images).mean()))
+    assert SSIM().compute(evaluation).values["ssim_paired_translation"] > 0.9
+    assert set(PSNR().compute(evaluation).values) == {"psnr_nearest_real", "psnr_paired_translation"}
 
 
 def test_n_real_caps_the_reference_set(tmp_path):
@@ -202,7 +219,9 @@ def test_n_real_caps_the_reference_set(tmp_path):
 
 
 def test_metric_contract():
-    for metric in (SSIM(), PSNR()):
-        assert metric.kind == "paired" and metric.direction == "higher"
+    assert MSE().direction == "lower"
+    for metric in (SSIM(), PSNR(), MSE()):
+        assert metric.kind == "paired" and metric.direction in ("higher", "lower")
+        assert metric.result_keys == (f"{metric.name}_nearest_real", f"{metric.name}_paired_translation")
         assert "memoris" in metric.protocol
         assert "\n" not in metric.description

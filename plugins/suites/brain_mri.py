@@ -18,11 +18,11 @@ ALL_GANS = (
 
 BRAIN_MRI = Suite(
     name="brain-mri",
-    description="The papers' GAN variants on 4-class brain MRI: FID, KID, SSIM, PSNR; TSTR, TRTR and TRSTR classification",
+    description="The papers' GAN variants on 4-class brain MRI: FID, KID, precision/recall, SSIM, PSNR, MSE; TSTR, TRTR and TRSTR classification",
     gans=ALL_GANS,
     datasets=("brain-phantom",),
     takes_data=True,
-    metrics=("fid", "kid", "ssim", "psnr", "tstr", "trtr", "trstr"),
+    metrics=("fid", "kid", "precision-recall", "ssim", "psnr", "mse", "tstr", "trtr", "trstr"),
     classifiers=("small-cnn",),
     profiles={
         # Minutes on a 2-core CPU: what the README's first command shows.
