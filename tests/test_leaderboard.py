@@ -62,7 +62,8 @@ def test_mean_std_and_ci_over_seeds(tmp_path):
     entry = table.entry("dcgan", "fid")
     assert entry.mean == pytest.approx(13.0)
     assert entry.std == pytest.approx(statistics.stdev(values))
-    assert entry.ci95 == pytest.approx(1.96 * statistics.stdev(values) / 3**0.5)
+    # Student's t, 2 degrees of freedom: t(0.975) = 4.3027 (printed tables).
+    assert entry.ci95 == pytest.approx(4.3027 * statistics.stdev(values) / 3**0.5, rel=1e-4)
     assert entry.seeds == [0, 1, 2]
 
 
@@ -126,3 +127,12 @@ def test_phantom_leaderboards_show_no_paper_numbers(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "tstr_accuracy", 0.3, classifier="small-cnn", synthetic=True)])
     markdown = render_markdown(aggregate(rows), registry, link_base=tmp_path, results_dir=tmp_path)
     assert "Reported in papers" not in markdown and "not shown" in markdown
+
+
+def test_confidence_intervals_of_the_headline_values(tmp_path, registry):
+    rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0), row("dcgan", 1, "fid", 54.0), row("vanilla-gan", 0, "fid", 70.0)])
+    markdown = render_markdown(aggregate(rows), registry, link_base=tmp_path, results_dir=tmp_path)
+    section = markdown.split("### 95% confidence intervals over seeds (Student's t)")[1]
+    # Two seeds: mean 52, std 2.828, t(0.975, 1) = 12.706: 52 -+ 25.41.
+    cells = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| ")}
+    assert cells["dcgan"] == "[26.59, 77.41]" and cells["vanilla-gan"] == "—"

@@ -100,6 +100,22 @@ def measured_table(table: Table, registry: Registry, link_base: Path, results_di
     return values_table(table, registry, headline, ["seeds", "n_real / n_fake", "resolution", "samples"], extra)
 
 
+def interval_table(table: Table, registry: Registry) -> Optional[str]:
+    """95% confidence intervals of the headline values over seeds."""
+    headline, _ = table_columns(table, registry)
+    headers = ["GAN"] + [column_label(Entry("", metric, key, classifier), registry) for key, metric, classifier in headline]
+
+    def interval(entry: Optional[Entry]) -> str:
+        if entry is None or entry.ci95 is None:
+            return "—"
+        return f"[{fmt(entry.mean - entry.ci95)}, {fmt(entry.mean + entry.ci95)}]"
+
+    body = [[gan] + [interval(table.entry(gan, key, classifier)) for key, _, classifier in headline] for gan in table.gans()]
+    if all(cell == "—" for row in body for cell in row[1:]):
+        return None
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+
+
 def detail_table(table: Table, registry: Registry) -> Optional[str]:
     _, detail = table_columns(table, registry)
     return values_table(table, registry, detail) if detail else None
@@ -188,6 +204,9 @@ def render_markdown(tables: list[Table], registry: Registry, link_base: Path, re
         failures = sorted({f"{r['gan']} seed {r['seed']}: {r['error']}" for r in table.rows if r["status"] == "failed"})
         if failures:
             out += ["", "Failed: " + "; ".join(failures)]
+        intervals = interval_table(table, registry)
+        if intervals:
+            out += ["", "### 95% confidence intervals over seeds (Student's t)", "", intervals]
         detail = detail_table(table, registry)
         if detail:
             out += ["", "### More result keys", "", detail]
