@@ -378,6 +378,9 @@ class Classifier(Profiled, Described):
     ``batch_size``, ``optimizer`` (adam|adamax|sgd) and ``lr``."""
 
     supports_pretrained: ClassVar[bool] = False
+    #: Hyperparameters that shape the network rather than its training (e.g. ResNet-50's
+    #: ``freeze_layers``): passed to :meth:`build` as keyword arguments when set.
+    build_options: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def build(self, num_classes: int, image_size: int, channels: int, pretrained: bool = False) -> nn.Module:
@@ -403,6 +406,8 @@ class ProfileSettings:
     gan_overrides: Mapping[str, Any] = field(default_factory=dict)
     #: The GANs this profile runs, when not the suite's (a CPU smoke run takes fewer).
     gans: Optional[tuple[str, ...]] = None
+    #: The downstream classifiers at this profile (default: the suite's).
+    classifiers: Optional[tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)

@@ -222,3 +222,21 @@ def test_small_cnn_hyperparameters():
     assert smoke == {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 1e-3}
     assert cnn.hyperparameters("smoke") is not cnn.hyperparameters("smoke")  # callers may edit
     assert smoke["epochs"] < cnn.hyperparameters("quick")["epochs"] < cnn.hyperparameters("paper")["epochs"]
+
+
+def test_build_options_reach_the_classifier(tmp_path):
+    """Hyperparameters a classifier declares as build options (ResNet-50's
+    freeze_layers) are passed to build(), not silently dropped."""
+    seen = {}
+
+    class Recording(SmallCNN):
+        name = "recording-cnn"
+        build_options = ("width",)
+        profiles = {"smoke": {**SmallCNN.profiles["smoke"], "epochs": 1, "width": 7}}
+
+        def build(self, num_classes, image_size, channels, pretrained=False, width=None):
+            seen["width"], seen["pretrained"] = width, pretrained
+            return super().build(num_classes, image_size, channels)
+
+    TRTR().compute(tstr_evaluation(tmp_path), Recording())
+    assert seen == {"width": 7, "pretrained": False}

@@ -29,6 +29,7 @@ class RunRequest:
     #: ``--data-option KEY=VALUE`` pairs for that dataset plugin.
     data_options: Mapping[str, str] = field(default_factory=dict)
     gans: Optional[Sequence[str]] = None
+    classifiers: Optional[Sequence[str]] = None
     seeds: Optional[int] = None
     device: str = "auto"
     results_dir: Path = Path("ganbench-results")
@@ -68,13 +69,13 @@ def resolve_datasets(registry: Registry, suite: Suite, request: RunRequest, prog
     return [name]
 
 
-def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets: Sequence[str]) -> None:
+def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets: Sequence[str], classifiers: Sequence[str]) -> None:
     """Fail before any training if a name is unknown (the error lists what exists)."""
     for kind, names in (
         ("gans", gans),
         ("datasets", datasets),
         ("metrics", suite.metrics),
-        ("classifiers", suite.classifiers),
+        ("classifiers", classifiers),
     ):
         for name in names:
             registry.get(kind, name)
@@ -95,7 +96,8 @@ def run_suite(
     settings = suite.profiles[profile]
     gans = list(request.gans or settings.gans or suite.gans)
     datasets = resolve_datasets(registry, suite, request, progress)
-    check_names(registry, suite, gans, datasets)
+    classifiers = tuple(request.classifiers or settings.classifiers or suite.classifiers)
+    check_names(registry, suite, gans, datasets, classifiers)
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)
     cells = expand(suite.name, profile, gans, datasets, seeds)
 
@@ -105,7 +107,7 @@ def run_suite(
         suite=suite,
         settings=settings,
         metrics=tuple(suite.metrics),
-        classifiers=tuple(suite.classifiers),
+        classifiers=classifiers,
         device=device,
         device_label=describe_device(device),
         results_dir=Path(request.results_dir),

@@ -245,7 +245,8 @@ class DownstreamProtocol(Metric):
         real_train, validation = validation_split(evaluation.data.train)
         train, n_synthetic = self.training_set(evaluation, real_train)
         torch.manual_seed(evaluation.seed)
-        model = classifier.build(spec.num_classes, spec.size, spec.channels, pretrained=bool(hparams.get("pretrained", False)))
+        options = {name: hparams[name] for name in classifier.build_options if name in hparams}
+        model = classifier.build(spec.num_classes, spec.size, spec.channels, pretrained=bool(hparams.get("pretrained", False)), **options)
         fit = fit_classifier(
             model, train, hparams, evaluation.device, evaluation.seed, evaluation.progress,
             description=f"{self.name}: training {classifier.name}", validation=validation,

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import torch
 from torch.utils.data import Dataset as TorchDataset
@@ -191,6 +192,36 @@ def fidelity_scores(evaluation: Evaluation) -> FidelityScores:
         return compute_scores(evaluation.fake, real, cache_name, weights, evaluation.device, evaluation.progress)
 
     return evaluation.shared("fidelity-scores", compute)
+
+
+def inception_features(
+    images: torch.Tensor, device: torch.device, progress: Progress = SilentProgress(), cache_key: Optional[str] = None
+) -> torch.Tensor:
+    """2048-d pool3 features (N x 2048, float64, CPU) of uint8 images from the same
+    network and adapter as FID; cached under ``cache_key`` (for real images) when given."""
+    from torch_fidelity.utils import create_feature_extractor
+
+    cached = cache_dir("fidelity") / f"{cache_key}-pool3.pt" if cache_key else None
+    if cached is not None and cached.is_file():
+        features = torch.load(cached, weights_only=True)
+        if features.shape == (len(images), 2048):
+            return features
+    with _device_scope(device):
+        extractor = create_feature_extractor(
+            FEATURE_EXTRACTOR, ["2048"], cuda=device.type == "cuda",
+            feature_extractor_weights_path=str(fidelity_weights_path()), verbose=False,
+        )
+        adapter = RGBUint8Images(images, progress, f"Inception features: {len(images)} images")
+        batch = feature_batch_size(device)
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(adapter), batch):
+                x = torch.stack([adapter[i] for i in range(start, min(start + batch, len(adapter)))])
+                out.append(extractor(x.to(device))[0].double().cpu())
+    features = torch.cat(out) if out else torch.zeros(0, 2048, dtype=torch.float64)
+    if cached is not None:
+        torch.save(features, cached)
+    return features
 
 
 def write_protocol_record(evaluation: Evaluation, scores: FidelityScores) -> str:
