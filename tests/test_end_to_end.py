@@ -40,7 +40,7 @@ TINY = Suite(
     description="end-to-end test suite",
     gans=("vanilla-gan", "dcgan"),
     datasets=("tiny-phantom",),
-    metrics=("fid", "kid", "precision-recall", "ssim", "psnr", "mse", "memorization", "tstr", "trtr", "trstr"),
+    metrics=("fid", "kid", "precision-recall", "ssim", "ms-ssim", "psnr", "mse", "diversity-ms-ssim", "memorization", "tstr", "trtr", "trstr"),
     classifiers=("small-cnn",),
     profiles={
         "smoke": ProfileSettings(
@@ -132,7 +132,7 @@ def test_every_cell_reports_every_metric(first_run):
     keys = {(r["gan"], r["key"]) for r in rows}
     for gan in ("vanilla-gan", "dcgan"):
         for key in ("fid", "kid_mean", "ssim_nearest_real", "psnr_nearest_real", "tstr_accuracy", "trtr_accuracy",
-                    "trstr_accuracy", "tstr_best_val_auc", "precision", "mse_nearest_real", "memorization_pixels"):
+                    "trstr_accuracy", "tstr_best_val_auc", "precision", "mse_nearest_real", "memorization_pixels", "ms_ssim_nearest_real", "ms_ssim_diversity"):
             assert (gan, key) in keys
     fid = [r for r in rows if r["key"] == "fid"][0]
     assert fid["n_fake"] == 16 and fid["n_real"] == 32 and fid["resolution"] == 16

@@ -26,7 +26,10 @@ BRAIN_MRI = Suite(
     gans=ALL_GANS,
     datasets=("brain-phantom",),
     takes_data=True,
-    metrics=("fid", "kid", "precision-recall", "ssim", "psnr", "mse", "memorization", "tstr", "trtr", "trstr"),
+    metrics=(
+        "fid", "kid", "precision-recall", "ssim", "ms-ssim", "psnr", "mse", "diversity-ms-ssim", "memorization",
+        "tstr", "trtr", "trstr",
+    ),
     classifiers=ALL_CLASSIFIERS,
     profiles={
         # Minutes on a 2-core CPU: what the README's first command shows.
