@@ -14,7 +14,7 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
-from ganbench.paths import CACHE_ENV, cache_dir
+from ganbench.paths import cache_dir
 from ganbench.specs import Evaluation, ImageSplit, LoadedData, Metric, SilentProgress
 from ganbench_plugins.metrics import fidelity
 from ganbench_plugins.metrics.fidelity import FID, KID, PrecisionRecall
@@ -70,12 +70,8 @@ def make_evaluation(tmp_path, train: ImageSplit, fake: ImageSplit, fingerprint: 
 
 
 @pytest.fixture(scope="module", autouse=True)
-def cache_root(tmp_path_factory):
-    # Shared with test_inception_weights, so the weights are converted once a session.
-    root = tmp_path_factory.getbasetemp() / "ganbench-cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV, str(root))
-        yield root
+def cache_root(session_inception_cache):
+    return session_inception_cache
 
 
 # --------------------------------------------------------------------------- through the network

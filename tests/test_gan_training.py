@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ganbench.paths import CACHE_ENV
 from ganbench.plugins import load_plugins
 from ganbench.runner.training import sample, train, train_pair
 from ganbench.runner.translation import holdout, translate
@@ -50,11 +49,8 @@ REQUIRED_DROP = 0.92
 
 
 @pytest.fixture(scope="module", autouse=True)
-def cache_root(tmp_path_factory):
-    root = tmp_path_factory.getbasetemp() / "ganbench-cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV, str(root))
-        yield root
+def cache_root(session_inception_cache):
+    return session_inception_cache
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import pytest
 import torch
 
 from ganbench.errors import GanbenchError
-from ganbench.paths import CACHE_ENV
 from ganbench_plugins.metrics import inception_weights as iw
 
 torch_fidelity = pytest.importorskip("torch_fidelity")
@@ -27,13 +26,8 @@ FEATURE_TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="module", autouse=True)
-def cache_root(tmp_path_factory):
-    # One converted file for the whole session (test_fidelity_metrics uses the same
-    # folder), in a temporary cache rather than the user's.
-    root = tmp_path_factory.getbasetemp() / "ganbench-cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV, str(root))
-        yield root
+def cache_root(session_inception_cache):
+    return session_inception_cache
 
 
 @pytest.fixture(scope="module")
