@@ -11,6 +11,14 @@ from typing import Any
 from tabulate import tabulate
 
 
+def split_counts(data) -> dict[str, dict[str, int]]:
+    """Images per class in each split of a LoadedData, as Inspection.counts holds them."""
+    return {
+        name: {cls: int((split.labels == i).sum()) for i, cls in enumerate(data.class_names)}
+        for name, split in (("train", data.train), ("test", data.test))
+    }
+
+
 @dataclass
 class Inspection:
     dataset: str

@@ -35,8 +35,7 @@ import numpy as np
 
 from ganbench import hookimpl
 from ganbench.data.cache import cache_file, load_arrays, save_arrays
-from ganbench.data.duplicates import cross_split_duplicates
-from ganbench.data.inspection import Inspection
+from ganbench.data.inspection import Inspection, split_counts
 from ganbench.data.splits import parse_test_fraction
 from ganbench.data.volumes import WINDOW_PERCENTILES, SliceSet, loaded_from_slices, percentile_window
 from ganbench.errors import DatasetLayoutError
@@ -246,12 +245,11 @@ class DicomFolder(Dataset):
 
     def inspect(self, path: Optional[Path], progress: Progress = SilentProgress()) -> Inspection:
         data = self.load(path, 64, 1, progress)
-        counts = {name: {cls: int((split.labels == i).sum()) for i, cls in enumerate(data.class_names)} for name, split in (("train", data.train), ("test", data.test))}
-        report = cross_split_duplicates(data.train.images[:, 0].numpy(), data.test.images[:, 0].numpy())
+        counts = split_counts(data)
         return Inspection(
             dataset=self.name, root="(not shown: DICOM paths may name patients)",
             layout="DICOM series in class folders", class_names=data.class_names, counts=counts,
-            skipped=dict(data.skipped), duplicates=report.summary(),
+            skipped=dict(data.skipped), duplicates=data.leakage,
             patients={s: len(set(data.patients[s])) for s in ("train", "test")},
             notes=["counts are slices", "text burned into the pixels cannot be detected: look at the images before sharing"],
         )

@@ -27,8 +27,7 @@ import numpy as np
 
 from ganbench import hookimpl
 from ganbench.data.cache import cache_file, load_arrays, save_arrays
-from ganbench.data.duplicates import cross_split_duplicates
-from ganbench.data.inspection import Inspection
+from ganbench.data.inspection import Inspection, split_counts
 from ganbench.data.splits import parse_test_fraction
 from ganbench.data.volumes import SliceSet, loaded_from_slices, optional_int, parse_slice_range, percentile_window
 from ganbench.errors import DatasetLayoutError, GanbenchError
@@ -182,13 +181,12 @@ class MSDBrainTumour(Dataset):
                 dtypes[str(header.get_data_dtype())] += 1
             except Exception:
                 pass
-        counts = {name: {cls: int((split.labels == i).sum()) for i, cls in enumerate(CLASS_NAMES)} for name, split in (("train", data.train), ("test", data.test))}
-        report = cross_split_duplicates(data.train.images[:, 0].numpy(), data.test.images[:, 0].numpy())
+        counts = split_counts(data)
         return Inspection(
             dataset=self.name, root=str(root.resolve()),
             layout=f"NIfTI volumes in imagesTr/ with masks in labelsTr/; {self.modality} slices {self.slices[0]}-{self.slices[1]}",
             class_names=CLASS_NAMES, counts=counts, sizes=shapes, modes=dtypes, skipped=dict(data.skipped),
-            duplicates=report.summary(),
+            duplicates=data.leakage,
             patients={s: len(set(data.patients[s])) for s in ("train", "test")},
             notes=["counts are slices; sizes are volume shapes, modes voxel types"],
         )
