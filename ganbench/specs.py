@@ -315,6 +315,9 @@ class Evaluation:
     progress: "Progress"
     #: For image-to-image GANs: the real source images that ``fake`` translates.
     sources: Optional[ImageSplit] = None
+    #: For image-to-image GANs: each generated image translated back to its source's
+    #: class (the cycle reconstruction of ``sources``).
+    reconstructions: Optional[ImageSplit] = None
     #: Intermediate results metrics share within this evaluation (see :meth:`shared`).
     _shared: dict = field(default_factory=dict, repr=False, compare=False)
 

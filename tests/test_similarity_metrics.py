@@ -209,6 +209,11 @@ def test_paired_protocol_for_translations(tmp_path):
     assert mse["mse_paired_translation"] == pytest.approx(float(pair_mse(translated.images, sources.images).mean()))
     assert SSIM().compute(evaluation).values["ssim_paired_translation"] > 0.9
     assert set(PSNR().compute(evaluation).values) == {"psnr_nearest_real", "psnr_paired_translation"}
+    # With reconstructions, the cycle pair is scored too: a perfect cycle has MSE 0.
+    evaluation.reconstructions = sources
+    assert MSE().compute(evaluation).values["mse_paired_cycle"] == 0.0
+    evaluation.reconstructions = translated
+    assert MSE().compute(evaluation).values["mse_paired_cycle"] == pytest.approx(mse["mse_paired_translation"])
 
 
 def test_n_real_caps_the_reference_set(tmp_path):
@@ -222,6 +227,6 @@ def test_metric_contract():
     assert MSE().direction == "lower"
     for metric in (SSIM(), PSNR(), MSE()):
         assert metric.kind == "paired" and metric.direction in ("higher", "lower")
-        assert metric.result_keys == (f"{metric.name}_nearest_real", f"{metric.name}_paired_translation")
+        assert metric.result_keys == tuple(f"{metric.name}_{p}" for p in ("nearest_real", "paired_translation", "paired_cycle"))
         assert "memoris" in metric.protocol
         assert "\n" not in metric.description

@@ -6,7 +6,7 @@ import torch
 
 from ganbench.errors import GanbenchError
 from ganbench.runner.translation import holdout, source_class, train_and_translate
-from ganbench.specs import GAN, ImageSplit, ImageToImageModel, LoadedData, SilentProgress
+from ganbench.specs import GAN, ImageSplit, ImageToImageModel, LoadedData, SilentProgress, to_uint8, to_unit_range
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,9 @@ def test_translations_carry_their_sources_and_target_labels():
     # uint8 v -> [-1, 1] -> negated -> uint8 255 - v (to rounding)
     assert ((fake.images[forward].int() - (255 - sources.images[forward].int())).abs() <= 1).all()
     assert set(result.history) == {"no->glioma", "no->pituitary"}
+    # The cycle reconstruction is the translation translated back, beside its source.
+    cycled = result.reconstructions
+    assert torch.equal(cycled.labels, sources.labels)
+    back = to_uint8((to_unit_range(fake.images[forward]) + 0.5).clamp(-1, 1))
+    assert torch.equal(cycled.images[forward], back)
+    assert torch.equal(cycled.images[~forward], to_uint8(-to_unit_range(fake.images[~forward])))

@@ -127,8 +127,10 @@ class Generated:
     fake: ImageSplit
     networks: dict
     history: dict
-    #: For image-to-image GANs: the real image each generated one translates.
+    #: For image-to-image GANs: the real image each generated one translates, and that
+    #: translation translated back.
     sources: Optional[ImageSplit] = None
+    reconstructions: Optional[ImageSplit] = None
 
 
 def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
@@ -170,7 +172,7 @@ def _translations(gan, spec, hparams, cell, data, ctx) -> Generated:
         gan, spec, hparams, data, ctx.settings.n_fake, cell.seed, ctx.device, ctx.progress,
         ctx.suite.translation_source, f"{cell.gan} seed {cell.seed}",
     )
-    return Generated(result.fake, result.networks, result.history, result.sources)
+    return Generated(result.fake, result.networks, result.history, result.sources, result.reconstructions)
 
 
 def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[Generated, float]:
@@ -218,6 +220,7 @@ def _evaluate(cell, data, ctx, generated: Generated, artifacts, base) -> list[Re
         data=data,
         fake=generated.fake,
         sources=generated.sources,
+        reconstructions=generated.reconstructions,
         device=ctx.device,
         seed=cell.seed,
         settings={"profile": cell.profile, "n_real": ctx.settings.n_real, **ctx.settings.metric_settings},

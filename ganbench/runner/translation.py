@@ -67,6 +67,8 @@ class Translations:
     fake: ImageSplit
     #: The real image each generated one was translated from, with its real label.
     sources: ImageSplit
+    #: Each generated image translated back again: the cycle reconstruction of its source.
+    reconstructions: ImageSplit
     networks: dict
     history: dict
 
@@ -100,7 +102,7 @@ def train_and_translate(
     parts = {c: holdout(data.train, c) for c in [source, *targets]}
     source_train, source_held = parts[source]
 
-    fakes, sources, networks, history = [], [], {}, {}
+    fakes, sources, cycled, networks, history = [], [], [], {}, {}
     back_quota = balanced_labels(quota[source], len(targets)).bincount(minlength=len(targets)).tolist()
     for i, target in enumerate(targets):
         pair = f"{data.class_names[source]}->{data.class_names[target]}"
@@ -116,9 +118,13 @@ def train_and_translate(
         forward = source_held.subset(torch.arange(min(quota[target], len(source_held))))
         backward = target_held.subset(torch.arange(min(back_quota[i], len(target_held))))
         for held, label, reverse in ((forward, target, False), (backward, source, True)):
-            fakes.append(ImageSplit(translate(model, held, reverse), torch.full((len(held),), label, dtype=torch.long)))
+            translated = ImageSplit(translate(model, held, reverse), torch.full((len(held),), label, dtype=torch.long))
+            fakes.append(translated)
             sources.append(held)
+            cycled.append(ImageSplit(translate(model, translated, not reverse), held.labels))
     order = torch.cat([f.labels for f in fakes]).argsort(stable=True)  # class order, as sampled sets are
-    fake = ImageSplit(torch.cat([f.images for f in fakes])[order], torch.cat([f.labels for f in fakes])[order])
-    real = ImageSplit(torch.cat([s.images for s in sources])[order], torch.cat([s.labels for s in sources])[order])
-    return Translations(fake, real, networks, history)
+
+    def ordered(parts: list[ImageSplit]) -> ImageSplit:
+        return ImageSplit(torch.cat([p.images for p in parts])[order], torch.cat([p.labels for p in parts])[order])
+
+    return Translations(ordered(fakes), ordered(sources), ordered(cycled), networks, history)

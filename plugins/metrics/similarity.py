@@ -202,11 +202,13 @@ class _NearestRealMetric(Metric):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         prefix = cls.name.replace("-", "_")
-        cls.result_keys = (f"{prefix}_nearest_real", f"{prefix}_paired_translation")
+        cls.result_keys = (f"{prefix}_nearest_real", f"{prefix}_paired_translation", f"{prefix}_paired_cycle")
         cls.headline_keys = (f"{prefix}_nearest_real",)
         cls.protocol = cls.protocol + (
             f" For image-to-image GANs, `{prefix}_paired_translation` is the same measure between each "
-            "translation and the held-out real source image it was translated from."
+            "translation and the held-out real source image it was translated from, and "
+            f"`{prefix}_paired_cycle` between that source and its cycle reconstruction (the "
+            "translation translated back)."
         )
 
     def compute(self, evaluation: Evaluation, classifier=None) -> MetricResult:
@@ -214,6 +216,10 @@ class _NearestRealMetric(Metric):
         values = {self.result_keys[0]: self.score(evaluation.fake.images, pairing.partners(), evaluation.device)}
         if evaluation.sources is not None:
             values[self.result_keys[1]] = self.score(evaluation.fake.images, evaluation.sources.images, evaluation.device)
+        if evaluation.reconstructions is not None:
+            values[self.result_keys[2]] = self.score(
+                evaluation.reconstructions.images, evaluation.sources.images, evaluation.device
+            )
         return MetricResult(values, n_real=len(pairing.real), n_fake=len(evaluation.fake))
 
 
