@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence
 
@@ -437,7 +437,16 @@ class Suite:
 
 @dataclass(frozen=True)
 class Reference:
-    """One number a paper reports, with what is needed to decide comparability."""
+    """One number a paper reports, with what is needed to decide comparability.
+
+    ``gan``, ``metric`` and ``classifier`` are the ganbench names the number maps to:
+    ``metric`` is a result key (``fid``, ``ssim_nearest_real``, ``tstr_best_val_accuracy``),
+    the one whose protocol is closest to the paper's; ``gan`` may name a model ganbench
+    does not have (the paper's own baseline), which then never meets a measurement.
+    ``differences`` lists, in words, every way the paper's protocol departs from the
+    protocol of that result key besides data and resolution (which are compared
+    field by field); a reference with any is never read as comparable.
+    """
 
     paper: str
     table: str
@@ -450,11 +459,20 @@ class Reference:
     classifier: Optional[str] = None
     resolution: Optional[int] = None
     note: str = ""
+    #: The row and column labels of the number in the paper's table, verbatim.
+    row: str = ""
+    column: str = ""
+    #: Sample counts where the paper states them (e.g. "1400 generated, 400 real").
+    samples: str = ""
+    differences: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        parts = [self.paper, self.table, self.gan, self.metric, self.classifier or ""]
+        parts = [self.paper, self.table, self.row, self.column, self.gan, self.metric, self.classifier or ""]
         return "/".join(p for p in parts if p)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "differences": list(self.differences), "name": self.name}
 
 
 class Progress(ABC):
