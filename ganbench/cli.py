@@ -75,6 +75,7 @@ def cli(ctx: click.Context, no_plugin):
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Run on this dataset folder instead of the embedded default; its layout is detected (see `ganbench data inspect`).")
 @click.option("--dataset", default=None, help="The dataset plugin that reads --data (default: detected from the folder).")
 @click.option("--data-option", "data_options", multiple=True, metavar="KEY=VALUE", help="An option of the dataset plugin, e.g. class_map=tumor=glioma_tumor+meningioma_tumor+pituitary_tumor,normal=no_tumor (repeatable; `ganbench data options NAME` lists them).")
+@click.option("--metric-setting", "metric_settings", multiple=True, metavar="KEY=VALUE", help="A metric setting over the profile's, e.g. fidelity_bootstrap=1000 (bootstrap 95% intervals for FID and KID) or memorization_spaces=pixels,inception (repeatable; `ganbench protocols` lists each profile's).")
 @click.option("--gans", default=None, help="Comma-separated GAN names (default: the suite's).")
 @click.option("--classifiers", default=None, help="Comma-separated downstream classifiers (default: the profile's).")
 @click.option("--seeds", type=click.IntRange(1), default=None, help="Number of seeds (0..N-1). Default: the profile's.")
@@ -83,7 +84,7 @@ def cli(ctx: click.Context, no_plugin):
 @click.option("--force", is_flag=True, help="Run finished cells again (adds rows; never deletes).")
 @click.option("--leaderboard/--no-leaderboard", default=True, show_default=True, help="Write RESULTS/leaderboard-SUITE.md afterwards.")
 @click.pass_context
-def run(ctx, suite, profile, data, dataset, data_options, gans, classifiers, seeds, device, results_dir, force, leaderboard):
+def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans, classifiers, seeds, device, results_dir, force, leaderboard):
     """Train, sample and evaluate every cell of a suite; skip cells already finished."""
     plugins = plugins_of(ctx)
     request = RunRequest(
@@ -92,6 +93,7 @@ def run(ctx, suite, profile, data, dataset, data_options, gans, classifiers, see
         data=data,
         dataset=dataset,
         data_options=parse_options(data_options),
+        metric_settings=parse_options(metric_settings, "--metric-setting"),
         gans=[g.strip() for g in gans.split(",") if g.strip()] if gans else None,
         classifiers=[c.strip() for c in classifiers.split(",") if c.strip()] if classifiers else None,
         seeds=seeds,

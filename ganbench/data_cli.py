@@ -17,13 +17,13 @@ from .errors import GanbenchError
 from .progress import RichProgress
 
 
-def parse_options(pairs: Sequence[str]) -> dict[str, str]:
+def parse_options(pairs: Sequence[str], flag: str = "--data-option") -> dict[str, str]:
     """``("a=1", "class_map=x=y+z")`` -> ``{"a": "1", "class_map": "x=y+z"}``."""
     options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise GanbenchError(f"--data-option takes KEY=VALUE, got {pair!r}")
+            raise GanbenchError(f"{flag} takes KEY=VALUE, got {pair!r}")
         options[key.strip()] = value.strip()
     return options
 

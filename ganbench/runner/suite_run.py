@@ -4,7 +4,7 @@ config hash, nothing failed) is skipped unless ``force``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
@@ -28,6 +28,9 @@ class RunRequest:
     dataset: Optional[str] = None
     #: ``--data-option KEY=VALUE`` pairs for that dataset plugin.
     data_options: Mapping[str, str] = field(default_factory=dict)
+    #: ``--metric-setting KEY=VALUE`` pairs, over the profile's metric settings (they
+    #: enter the cells' config hash, so a run asking for more is a new run).
+    metric_settings: Mapping[str, str] = field(default_factory=dict)
     gans: Optional[Sequence[str]] = None
     classifiers: Optional[Sequence[str]] = None
     seeds: Optional[int] = None
@@ -94,6 +97,8 @@ def run_suite(
     if profile not in PROFILES:
         raise GanbenchError(f"unknown profile {profile!r}; profiles are {', '.join(PROFILES)}")
     settings = suite.profiles[profile]
+    if request.metric_settings:
+        settings = replace(settings, metric_settings={**settings.metric_settings, **request.metric_settings})
     gans = list(request.gans or settings.gans or suite.gans)
     datasets = resolve_datasets(registry, suite, request, progress)
     classifiers = tuple(request.classifiers or settings.classifiers or suite.classifiers)

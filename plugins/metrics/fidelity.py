@@ -39,6 +39,7 @@ from ganbench.specs import (
 )
 
 from .inception_weights import fidelity_weights_path, source_path
+from .fidelity_bootstrap import BOOTSTRAP_SEED, SETTING, bootstrap_count, bootstrap_intervals
 
 FEATURE_EXTRACTOR = "inception-v3-compat"
 #: KID's standard subset size (Binkowski et al. 2018), lowered to the set sizes when
@@ -224,6 +225,28 @@ def inception_features(
     return features
 
 
+def reference_cache_key(evaluation: Evaluation) -> str:
+    """Cache name of the real reference set's pool3 features (shared by the metrics
+    that need the features themselves rather than FID's statistics)."""
+    return "reference-" + real_cache_name(evaluation.data.fingerprint, evaluation.real_reference_index(), fidelity_weights_path())
+
+
+def bootstrap_of(evaluation: Evaluation) -> Optional[dict[str, tuple[float, float]]]:
+    """Bootstrap intervals of FID and KID when the run asked for them, else None."""
+    resamples = bootstrap_count(evaluation.settings)
+    if not resamples:
+        return None
+
+    def compute():
+        fake = inception_features(evaluation.fake.images, evaluation.device, evaluation.progress)
+        real = inception_features(
+            evaluation.real_reference().images, evaluation.device, evaluation.progress, reference_cache_key(evaluation)
+        )
+        return bootstrap_intervals(fake, real, resamples)
+
+    return evaluation.shared("fidelity-bootstrap", compute)
+
+
 def write_protocol_record(evaluation: Evaluation, scores: FidelityScores) -> str:
     """The sample sizes behind the numbers, beside the cell's other artifacts."""
     record = {
@@ -259,6 +282,14 @@ _SETS = (
 )
 
 
+BOOTSTRAP_PROTOCOL = (
+    f" With `--metric-setting {SETTING}=N`, the percentile bootstrap adds a 95% interval "
+    "(`_ci95_low`, `_ci95_high`): both feature sets resampled with replacement N times "
+    f"(seed {BOOTSTRAP_SEED}), FID recomputed on each pair; it measures the spread due to "
+    "the images drawn, not between trainings."
+)
+
+
 class _FidelityMetric(Metric):
     kind = "distribution"
     direction = "lower"
@@ -274,11 +305,18 @@ class _FidelityMetric(Metric):
             return str(exc)
         return None
 
+    #: (result key, bootstrap interval) pairs this metric reports when asked for.
+    bootstrapped: tuple[tuple[str, str], ...] = ()
+
     def compute(self, evaluation: Evaluation, classifier=None) -> MetricResult:
         scores = fidelity_scores(evaluation)
         record = write_protocol_record(evaluation, scores)
+        values = {key: scores.values[key] for key in self.result_keys if key in scores.values}
+        intervals = bootstrap_of(evaluation) if self.bootstrapped else None
+        for key, interval in self.bootstrapped if intervals else ():
+            values[f"{key}_ci95_low"], values[f"{key}_ci95_high"] = intervals[interval]
         return MetricResult(
-            {key: scores.values[key] for key in self.result_keys},
+            values,
             n_real=scores.n_real,
             n_fake=scores.n_fake,
             artifacts={"fidelity": record},
@@ -289,11 +327,14 @@ class FID(_FidelityMetric):
     name = "fid"
     description = "Frechet Inception Distance between generated and real training images"
     source = "Heusel et al., NeurIPS 2017 (TTUR FID); " + _SOURCE_NETWORK
-    result_keys = ("fid",)
+    result_keys = ("fid", "fid_ci95_low", "fid_ci95_high")
+    headline_keys = ("fid",)
+    undirected_keys = ("fid_ci95_low", "fid_ci95_high")
+    bootstrapped = (("fid", "fid"),)
     protocol = (
         _SETS + "FID is the Frechet distance between Gaussians fitted to the two feature "
         "sets (means and sample covariances). FID is biased upwards at small sample "
-        "sizes, so only numbers at equal n_real and n_fake are comparable."
+        "sizes, so only numbers at equal n_real and n_fake are comparable." + BOOTSTRAP_PROTOCOL
     )
 
 
@@ -301,15 +342,16 @@ class KID(_FidelityMetric):
     name = "kid"
     description = "Kernel Inception Distance between generated and real training images"
     source = "Binkowski et al., ICLR 2018 (Demystifying MMD GANs); " + _SOURCE_NETWORK
-    result_keys = ("kid_mean", "kid_std")
+    result_keys = ("kid_mean", "kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high")
     headline_keys = ("kid_mean",)
-    undirected_keys = ("kid_std",)
+    undirected_keys = ("kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high")
+    bootstrapped = (("kid_mean", "kid"),)
     protocol = (
         _SETS + f"KID is the unbiased MMD^2 with the cubic polynomial kernel "
         f"(x.y/2048 + 1)^3, averaged over {KID_SUBSETS} random subsets of "
         f"min({KID_SUBSET_SIZE}, n_real, n_fake) images per set (torch-fidelity, subset seed "
         f"{KID_RNG_SEED}); kid_std is the standard deviation over the subsets. The subset "
-        "size is recorded in the cell's fidelity.json."
+        "size is recorded in the cell's fidelity.json." + BOOTSTRAP_PROTOCOL.replace("FID", "KID (on the whole resamples, not subsets)")
     )
 
 

@@ -31,8 +31,7 @@ from PIL import Image
 from ganbench import hookimpl
 from ganbench.specs import REAL_REFERENCE_PROTOCOL, REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult
 
-from .fidelity import real_cache_name
-from .inception_weights import fidelity_weights_path
+from .fidelity import reference_cache_key
 from .similarity import nearest_indices
 
 PERCENTILE = 5.0
@@ -115,7 +114,10 @@ class Memorization(Metric):
         return inception_features(images.images, evaluation.device, evaluation.progress, cache_key)
 
     def compute(self, evaluation: Evaluation, classifier=None) -> MetricResult:
-        spaces = tuple(evaluation.settings.get("memorization_spaces", DEFAULT_SPACES))
+        spaces = evaluation.settings.get("memorization_spaces", DEFAULT_SPACES)
+        if isinstance(spaces, str):  # from the command line: "pixels,inception"
+            spaces = [s.strip() for s in spaces.split(",") if s.strip()]
+        spaces = tuple(spaces)
         unknown = set(spaces) - {"pixels", "inception"}
         if unknown:
             raise ValueError(f"memorization_spaces may hold pixels and inception, not {sorted(unknown)}")
@@ -129,8 +131,7 @@ class Memorization(Metric):
                 d_held, _ = pixel_distances(held.images, train.images, evaluation.device)
             else:
                 fingerprint = evaluation.data.fingerprint
-                train_key = "memorization-" + real_cache_name(fingerprint, evaluation.real_reference_index(), fidelity_weights_path())
-                f_train = self.inception_features(train, evaluation, train_key)
+                f_train = self.inception_features(train, evaluation, reference_cache_key(evaluation))
                 f_held = self.inception_features(held, evaluation, f"memorization-held-{fingerprint}-{len(held)}")
                 f_fake = self.inception_features(fake, evaluation, None)
                 d_fake, index = feature_distances(f_fake, f_train)
