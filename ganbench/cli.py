@@ -16,12 +16,15 @@ from . import __version__
 from .data_cli import data_group, parse_options
 from .errors import GanbenchError
 from .leaderboard.aggregate import aggregate
+from .leaderboard.assets import write_assets
 from .leaderboard.render import render_markdown
+from .leaderboard.tables_out import to_csv, to_json
 from .plugins import Plugins, load_plugins
 from .progress import RichProgress
 from .protocols import render_protocols
 from .registry import KINDS
-from .results.store import DEFAULT_RESULTS_DIR, ResultsStore
+from .results.export import load_rows, write_rows
+from .results.store import DEFAULT_RESULTS_DIR
 from .runner.suite_run import CellOutcome, RunRequest, run_suite
 from .specs import PROFILES
 
@@ -125,27 +128,47 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         sys.exit(1)
 
 
-def write_leaderboard(plugins: Plugins, suite: str, results_dir: Path, out: Optional[Path]) -> str:
+FORMATS = ("markdown", "csv", "json")
+
+
+def write_leaderboard(
+    plugins: Plugins, suite: str, source: Path, out: Optional[Path], fmt: str = "markdown", export: Optional[Path] = None
+) -> str:
+    """Render a suite's leaderboard from a results directory or an exported .jsonl file.
+    Markdown written to ``out`` links pictures in the folder ``out`` names without its
+    suffix; they are drawn from the artifacts when ``source`` is a results directory."""
     plugins.registry.get("suites", suite)
-    tables = aggregate(ResultsStore(results_dir).rows(suite))
-    base = (out.parent if out else Path.cwd())
-    markdown = render_markdown(tables, plugins.registry, link_base=base, results_dir=results_dir)
+    rows = load_rows(source, suite)
+    tables = aggregate(rows)
+    if export is not None:
+        write_rows(rows, export)
+    if fmt == "csv":
+        text = to_csv(tables)
+    elif fmt == "json":
+        text = to_json(tables, plugins.registry)
+    else:
+        assets = out.with_suffix("") if out else None
+        if assets is not None and source.is_dir():
+            write_assets(tables, source, assets)
+        text = render_markdown(tables, plugins.registry, assets.name if assets else None)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(markdown)
-    return markdown
+        out.write_text(text)
+    return text
 
 
 @cli.command("leaderboard")
 @click.option("--suite", required=True, help="Suite name.")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write markdown here instead of printing it.")
+@click.option("--results", "source", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True, help="A results directory, or a .jsonl file written by --export.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of printing; markdown's pictures go to the folder of the same name without the suffix.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True, help="csv and json: one record per GAN x result key x classifier (json adds the papers' numbers and rankings).")
+@click.option("--export", type=click.Path(path_type=Path), default=None, help="Also write the suite's result rows to this .jsonl file (what a published leaderboard is rendered from).")
 @click.pass_context
-def leaderboard_command(ctx, suite, results_dir, out):
-    """Render the leaderboard markdown of a suite from the results store."""
-    markdown = write_leaderboard(plugins_of(ctx), suite, results_dir, out)
+def leaderboard_command(ctx, suite, source, out, fmt, export):
+    """Render the leaderboard of a suite from the results store."""
+    text = write_leaderboard(plugins_of(ctx), suite, source, out, fmt, export)
     if out is None:
-        click.echo(markdown)
+        click.echo(text, nl=False)
     else:
         err_console.print(f"wrote {out}")
 
@@ -178,16 +201,7 @@ def list_command(ctx, kind, as_json):
 
 def describe(kind: str, item, origin) -> dict:
     if kind == "references":
-        return {
-            "paper": item.paper,
-            "table": item.table,
-            "gan": item.gan,
-            "metric": item.metric,
-            "classifier": item.classifier or "",
-            "value": item.value,
-            "dataset": item.dataset_family,
-            "protocol": item.protocol,
-        }
+        return {**item.as_dict(), "plugin": f"{origin.plugin} ({origin.distribution} {origin.version})"}
     record = {"name": item.name, "description": item.description}
     if kind == "gans":
         record["kind"] = f"{item.kind}{', conditional' if item.conditional else ''}"
@@ -201,6 +215,34 @@ def describe(kind: str, item, origin) -> dict:
     record["source"] = getattr(item, "source", "")
     record["plugin"] = f"{origin.plugin} ({origin.distribution} {origin.version})".replace(" )", ")")
     return record
+
+
+#: What `ganbench references` shows in a terminal; --json has every field.
+REFERENCE_COLUMNS = ("paper", "table", "row", "column", "gan", "metric", "classifier", "value", "unit", "dataset_family")
+
+
+@cli.command("references")
+@click.option("--paper", default=None, help="Only this paper's numbers (an id from the paper column).")
+@click.option("--gan", default=None, help="Only numbers about this GAN.")
+@click.option("--json", "as_json", is_flag=True, help="Every field: protocol, sample counts, resolution, known protocol differences, notes.")
+@click.pass_context
+def references_command(ctx, paper, gan, as_json):
+    """The numbers the papers report, as the leaderboards compare them."""
+    registry = plugins_of(ctx).registry
+    found = sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
+    papers = sorted({ref.paper for ref in found})
+    if paper is not None and paper not in papers:
+        raise GanbenchError(f"no references from paper {paper!r}; papers: {', '.join(papers)}")
+    records = [ref.as_dict() for ref in found if paper in (None, ref.paper) and gan in (None, ref.gan)]
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    table = RichTable(title=f"{len(records)} reported numbers", show_lines=False)
+    for column in REFERENCE_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(*("" if record[c] is None else str(record[c]) for c in REFERENCE_COLUMNS))
+    console.print(table)
 
 
 @cli.command("protocols")

@@ -2,13 +2,22 @@
 seeds, which row wins after a forced re-run, headline and detail columns, and when a
 paper's number may be read against ours."""
 
+import csv
+import dataclasses
+import io
+import json
+import os
 import statistics
 from pathlib import Path
 
 import pytest
 
 from ganbench.leaderboard.aggregate import aggregate
-from ganbench.leaderboard.render import comparability, render_markdown
+from ganbench.leaderboard.assets import smoothed, write_assets
+from ganbench.leaderboard.comparison import comparability, orderings
+from ganbench.leaderboard.render import render_markdown
+from ganbench.leaderboard.tables_out import to_csv, to_json
+from ganbench.results.export import load_rows, write_rows
 from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultRow, ResultsStore
 from ganbench.specs import Reference
@@ -76,7 +85,7 @@ def test_a_forced_rerun_supersedes_in_the_leaderboard_only(tmp_path):
 
 def test_headline_and_detail_columns(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0), row("dcgan", 0, "kid_mean", 0.1), row("dcgan", 0, "kid_std", 0.01)])
-    markdown = render_markdown(aggregate(rows), registry, link_base=tmp_path, results_dir=tmp_path)
+    markdown = render_markdown(aggregate(rows), registry)
     main, detail = markdown.split("### More result keys")
     assert "fid ↓" in main and "kid_mean ↓" in main and "kid_std" not in main
     assert "| kid_std " in detail and "kid_std ↓" not in detail  # a spread is not a score
@@ -84,8 +93,8 @@ def test_headline_and_detail_columns(tmp_path, registry):
 
 def test_rendering_is_deterministic(tmp_path, registry):
     rows = stored(tmp_path, [row(g, s, "fid", 10.0 * s + len(g)) for g in ("dcgan", "vanilla-gan") for s in (0, 1)])
-    first = render_markdown(aggregate(rows), registry, link_base=tmp_path, results_dir=tmp_path)
-    second = render_markdown(aggregate(list(reversed(rows))), registry, link_base=tmp_path, results_dir=tmp_path)
+    first = render_markdown(aggregate(rows), registry)
+    second = render_markdown(aggregate(list(reversed(rows))), registry)
     assert first == second
     assert "| dcgan " in first and "2026-01-02" in first
 
@@ -118,21 +127,129 @@ def test_comparability_against_the_ci(tmp_path, values, verdict):
 
 def test_not_comparable_on_other_data_or_a_phantom(tmp_path):
     table, entry = table_with(tmp_path / "a", [0.9, 0.9], family="other")
-    assert comparability(REFERENCE, table, entry).startswith("not comparable: different data")
+    assert comparability(REFERENCE, table, entry) == "different data (paper: fam; here: other)"
     table, entry = table_with(tmp_path / "b", [0.9, 0.9], synthetic=True)
-    assert comparability(REFERENCE, table, entry).startswith("not comparable: synthetic phantom")
+    assert comparability(REFERENCE, table, entry).startswith("different data: synthetic phantom")
 
 
 def test_phantom_leaderboards_show_no_paper_numbers(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "tstr_accuracy", 0.3, classifier="small-cnn", synthetic=True)])
-    markdown = render_markdown(aggregate(rows), registry, link_base=tmp_path, results_dir=tmp_path)
+    markdown = render_markdown(aggregate(rows), registry)
     assert "Reported in papers" not in markdown and "not shown" in markdown
 
 
 def test_confidence_intervals_of_the_headline_values(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0), row("dcgan", 1, "fid", 54.0), row("vanilla-gan", 0, "fid", 70.0)])
-    markdown = render_markdown(aggregate(rows), registry, link_base=tmp_path, results_dir=tmp_path)
+    markdown = render_markdown(aggregate(rows), registry)
     section = markdown.split("### 95% confidence intervals over seeds (Student's t)")[1]
     # Two seeds: mean 52, std 2.828, t(0.975, 1) = 12.706: 52 -+ 25.41.
     cells = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| ")}
     assert cells["dcgan"] == "[26.59, 77.41]" and cells["vanilla-gan"] == "—"
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"differences": ("2 classes, not 4",)}, "different protocol: 2 classes, not 4"),
+        ({"classifier": "resnet152"}, "different protocol: classifier resnet152 in the paper, small-cnn here"),
+        ({"resolution": 224}, "different protocol: 224 px in the paper, 32 px here"),
+    ],
+)
+def test_different_protocol_says_why(tmp_path, change, reason):
+    table, entry = table_with(tmp_path, [0.9, 0.91])
+    assert comparability(dataclasses.replace(REFERENCE, **change), table, entry) == reason
+
+
+def ranking_refs(values: dict, **fields) -> list[Reference]:
+    return [
+        Reference(paper="p", table="T", gan=gan, metric="fid", value=v, dataset_family="fam", protocol="x", **fields)
+        for gan, v in values.items()
+    ]
+
+
+def fid_table(tmp_path, means: dict, spread: float = 0.1):
+    rows = [row(g, s, "fid", m + (spread if s else -spread)) for g, m in means.items() for s in (0, 1, 2)]
+    (table,) = aggregate(stored(tmp_path, rows))
+    return table
+
+
+def direction(key):
+    return {"fid": "lower"}.get(key)
+
+
+def test_rankings_same_and_different_order(tmp_path):
+    table = fid_table(tmp_path, {"dcgan": 50.0, "vanilla-gan": 80.0})
+    # FID: lower is better, so the paper ranks dcgan first, as we do.
+    (same,) = orderings(table, ranking_refs({"dcgan": 40.0, "vanilla-gan": 60.0, "tumorgan": 10.0}), direction)
+    assert same.reported == same.measured == ("dcgan", "vanilla-gan") and same.verdict == "same order"
+    (other,) = orderings(table, ranking_refs({"dcgan": 70.0, "vanilla-gan": 60.0}), direction)
+    assert other.reported == ("vanilla-gan", "dcgan") and other.verdict == "different order"
+    close = fid_table(tmp_path / "close", {"dcgan": 50.0, "vanilla-gan": 50.05}, spread=1.0)
+    (undecided,) = orderings(close, ranking_refs({"dcgan": 70.0, "vanilla-gan": 60.0}), direction)
+    assert undecided.verdict == "different order (our 95% intervals overlap: undecided)"
+
+
+def test_rankings_split_by_setting_and_skip_repeated_gans(tmp_path):
+    table = fid_table(tmp_path, {"dcgan": 50.0, "vanilla-gan": 80.0})
+    by_setting = ranking_refs({"dcgan": 1.0, "vanilla-gan": 2.0}, samples="10k") + ranking_refs(
+        {"dcgan": 3.0, "vanilla-gan": 2.0}, samples="30k"
+    )
+    assert [o.context for o in orderings(table, by_setting, direction)] == ["10k", "30k"]
+    per_class = ranking_refs({"dcgan": 1.0}, row="glioma") + ranking_refs({"dcgan": 2.0, "vanilla-gan": 3.0}, row="pituitary")
+    assert orderings(table, per_class, direction) == []
+
+
+def test_csv_and_json_formats(tmp_path, registry):
+    rows = stored(tmp_path, [row("dcgan", s, "fid", v) for s, v in enumerate([10.0, 12.0, 17.0])])
+    tables = aggregate(rows)
+    records = list(csv.DictReader(io.StringIO(to_csv(tables))))
+    assert [r["key"] for r in records] == ["fid"]
+    assert float(records[0]["mean"]) == pytest.approx(13.0) and records[0]["seeds"] == "0 1 2"
+    assert float(records[0]["ci95_high"]) - 13.0 == pytest.approx(tables[0].entry("dcgan", "fid").ci95)
+    data = json.loads(to_json(tables, registry))
+    (entry,) = data["tables"][0]["entries"]
+    assert entry["n_seeds"] == 3 and entry["n_real"] == [40] and entry["status"] == "ok"
+
+
+def test_an_exported_results_file_renders_the_same_markdown(tmp_path, registry):
+    rows = stored(tmp_path, [row(g, s, "fid", 10.0 * s + len(g)) for g in ("dcgan", "cyclegan") for s in (0, 1)])
+    write_rows(rows, tmp_path / "rows.jsonl")
+    again = load_rows(tmp_path / "rows.jsonl", "s")
+    assert again == rows
+    assert render_markdown(aggregate(again), registry, "assets") == render_markdown(aggregate(rows), registry, "assets")
+    assert "[samples](assets/d-smoke-dcgan-samples.png)" in render_markdown(aggregate(again), registry, "assets")
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_golden_leaderboard(registry):
+    """A fixed set of rows renders to the committed markdown byte for byte
+    (GANBENCH_UPDATE_GOLDEN=1 rewrites it after an intended change)."""
+    rows = load_rows(GOLDEN / "leaderboard-rows.jsonl")
+    markdown = render_markdown(aggregate(rows), registry, "leaderboard")
+    expected = GOLDEN / "leaderboard.md"
+    if os.environ.get("GANBENCH_UPDATE_GOLDEN"):
+        expected.write_text(markdown)
+    assert markdown == expected.read_text()
+
+
+def test_loss_curves_and_sample_grids_are_written(tmp_path):
+    rows = stored(tmp_path, [row("dcgan", 1, "fid", 5.0), row("dcgan", 0, "fid", 6.0)])
+    (table,) = aggregate(rows)
+    artifacts = tmp_path / "artifacts" / "dcgan" / "0"  # the lowest seed's
+    artifacts.mkdir(parents=True)
+    history = {c: [{"step": i, "d_loss": 1.0 / (i + 1), "g_loss": 0.5} for i in range(60)] for c in ("glioma", "no_tumor")}
+    (artifacts / "losses.json").write_text(json.dumps(history))
+    (artifacts / "samples.png").write_bytes(b"grid")
+    written = write_assets([table], tmp_path, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["d-smoke-dcgan-losses.png", "d-smoke-dcgan-samples.png"]
+    assert (tmp_path / "out" / "d-smoke-dcgan-samples.png").read_bytes() == b"grid"
+    first = (tmp_path / "out" / "d-smoke-dcgan-losses.png").read_bytes()
+    assert first.startswith(b"\x89PNG")
+    write_assets([table], tmp_path, tmp_path / "out")
+    assert (tmp_path / "out" / "d-smoke-dcgan-losses.png").read_bytes() == first
+
+
+def test_moving_mean():
+    assert smoothed([2.0, 4.0, 6.0, 8.0], window=2) == [2.0, 3.0, 5.0, 7.0]

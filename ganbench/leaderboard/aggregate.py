@@ -61,7 +61,6 @@ class Table:
     resolution: Optional[int] = None
     dataset_family: Optional[str] = None
     synthetic: bool = False
-    sample_grids: dict[str, str] = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
 
     def gans(self) -> list[str]:
@@ -100,7 +99,6 @@ def aggregate(rows: Iterable[dict]) -> list[Table]:
             entry.seeds.append(row["seed"])
             entry.n_real.add(row["n_real"])
             entry.n_fake.add(row["n_fake"])
-            table.sample_grids.setdefault(row["gan"], f"{row['artifacts_dir']}/samples.png")
         elif row["status"] == "unavailable":
             entry.unavailable = row["error"]
         else:

@@ -5,15 +5,15 @@ rendering it again."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from tabulate import tabulate
 
 from ..registry import Registry
 from ..specs import Reference
 from .aggregate import Entry, Table
+from .assets import asset_name, source_artifacts
+from .comparison import comparability, measured_for, orderings, references_for
 
 
 def fmt(value: Optional[float]) -> str:
@@ -41,26 +41,6 @@ def column_label(entry: Entry, registry: Registry) -> str:
     return f"{entry.key}{suffix}{arrow}"
 
 
-def comparability(reference: Reference, table: Table, entry: Optional[Entry]) -> str:
-    """Whether a measured number may be read against a reported one, and if so how they
-    relate. Anything short of the same data family and classifier is not comparable."""
-    if table.synthetic:
-        return "not comparable: synthetic phantom, not patient data"
-    if reference.dataset_family != table.dataset_family:
-        return f"not comparable: different data (paper: {reference.dataset_family}; here: {table.dataset_family})"
-    if entry is None or not entry.values:
-        return "no measurement"
-    if reference.classifier != entry.classifier:
-        return f"not comparable: different classifier (paper: {reference.classifier}; here: {entry.classifier})"
-    if reference.resolution and table.resolution and reference.resolution != table.resolution:
-        return f"not comparable: different resolution (paper: {reference.resolution} px; here: {table.resolution} px)"
-    if entry.ci95 is None:
-        return "comparable (one seed: no interval)"
-    low, high = entry.mean - entry.ci95, entry.mean + entry.ci95
-    where = "inside" if low <= reference.value <= high else ("above" if reference.value > high else "below")
-    return f"comparable: reported value {where} our 95% CI"
-
-
 def table_columns(table: Table, registry: Registry) -> tuple[list[tuple], list[tuple]]:
     """(headline, detail) columns as (key, metric, classifier), in the order the rows
     first show them. Keys of metrics no loaded plugin knows count as headline."""
@@ -84,20 +64,23 @@ def values_table(table: Table, registry: Registry, columns: list[tuple], extra_h
     return tabulate(body, headers=headers + list(extra_headers), tablefmt="github", disable_numparse=True)
 
 
-def measured_table(table: Table, registry: Registry, link_base: Path, results_dir: Path) -> str:
+def measured_table(table: Table, registry: Registry, assets: Optional[str]) -> str:
     headline, _ = table_columns(table, registry)
+
+    def link(gan: str, kind: str) -> str:
+        if assets is None or source_artifacts(table, gan) is None:
+            return "—"
+        return f"[{kind}]({assets}/{asset_name(table, gan, kind)})"
 
     def extra(gan: str) -> list:
         entries = [e for e in table.entries.values() if e.gan == gan]
         seeds = sorted({s for e in entries for s in e.seeds})
         n_real = sorted({n for e in entries if e.metric in ("fid", "kid") for n in e.n_real if n})
         n_fake = sorted({n for e in entries for n in e.n_fake if n})
-        grid = table.sample_grids.get(gan)
-        link = f"[grid]({relative_link(results_dir / grid, link_base)})" if grid else "—"
         sizes = f"{'/'.join(map(str, n_real)) or '—'} / {'/'.join(map(str, n_fake)) or '—'}"
-        return [len(seeds), sizes, f"{table.resolution} px", link]
+        return [len(seeds), sizes, f"{table.resolution} px", link(gan, "samples"), link(gan, "losses")]
 
-    return values_table(table, registry, headline, ["seeds", "n_real / n_fake", "resolution", "samples"], extra)
+    return values_table(table, registry, headline, ["seeds", "n_real / n_fake", "resolution", "samples", "losses"], extra)
 
 
 def interval_table(table: Table, registry: Registry) -> Optional[str]:
@@ -121,53 +104,80 @@ def detail_table(table: Table, registry: Registry) -> Optional[str]:
     return values_table(table, registry, detail) if detail else None
 
 
-def relative_link(target: Path, base: Path) -> str:
-    return Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
+def reported_value(ref: Reference) -> str:
+    unit = "" if ref.unit in ("", "fraction") else f" {ref.unit}"
+    return fmt(ref.value) + unit
 
 
-def reported_table(table: Table, references: Iterable[Reference]) -> Optional[str]:
-    measured_keys = {key for (_, key, _) in table.entries}
-    body = []
-    for ref in references:
-        if ref.gan not in table.gans() or ref.metric not in measured_keys:
-            continue
-        ours = [e for (gan, key, _), e in sorted(table.entries.items(), key=lambda kv: str(kv[0])) if gan == ref.gan and key == ref.metric]
-        entry = next((e for e in ours if e.classifier == ref.classifier), ours[0] if ours else None)
+def reported_table(table: Table, references: list[Reference]) -> Optional[str]:
+    """Reported beside measured; the reasons a protocol differs are long and shared by
+    whole tables of a paper, so each is a numbered note under the table."""
+    body, notes = [], {}
+    for ref in references_for(table, references):
+        entry = measured_for(ref, table)
         measured = fmt_entry(entry) + (f" ({entry.classifier})" if entry and entry.classifier else "")
-        body.append(
-            [
-                f"{ref.paper}, {ref.table}",
-                ref.gan,
-                ref.metric,
-                ref.classifier or "—",
-                fmt(ref.value),
-                measured,
-                comparability(ref, table, entry),
-            ]
-        )
+        where = ", ".join(part for part in (ref.table, ref.row, ref.column) if part)
+        verdict = comparability(ref, table, entry)
+        head, sep, reasons = verdict.partition(": ")
+        if head == "different protocol" and sep:
+            numbers = [notes.setdefault(reason, len(notes) + 1) for reason in reasons.split("; ")]
+            verdict = f"different protocol [{', '.join(map(str, numbers))}]"
+        body.append([f"{ref.paper}: {where}", ref.gan, ref.metric, ref.classifier or "—", reported_value(ref), measured, verdict])
     if not body:
         return None
-    headers = ["paper", "GAN", "metric", "paper's classifier", "reported", "measured (ours)", "comparability"]
+    headers = ["paper: table, row, column", "GAN", "result key", "paper's classifier", "reported", "measured here", "comparability"]
+    lines = [tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)]
+    if notes:
+        lines.append("")
+        lines += [f"[{number}] {reasons}." for reasons, number in notes.items()]
+    return "\n".join(lines)
+
+
+def orderings_table(table: Table, references: list[Reference], registry: Registry) -> Optional[str]:
+    found = orderings(table, references, lambda key: direction_of(registry, key))
+    if not found:
+        return None
+    body = [
+        [
+            f"{o.paper}: {o.table}" + (f" ({o.context})" if o.context else ""),
+            o.metric + (f" ({o.classifier})" if o.classifier else ""),
+            " > ".join(o.reported),
+            " > ".join(o.measured) + (f" ({o.classifier_here})" if o.classifier_here else ""),
+            o.verdict,
+        ]
+        for o in found
+    ]
+    headers = ["paper: table", "result key (paper's classifier)", "paper's ranking, best first", "ours, by mean", "verdict"]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+def direction_of(registry: Registry, key: str) -> Optional[str]:
+    for metric, _ in registry.items("metrics"):
+        if key in metric.result_keys:
+            return metric.direction_of(key)
+    return None
+
+
 def provenance_footer(tables: list[Table]) -> str:
-    packages, plugins, devices, hashes, dates = {}, {}, set(), set(), set()
+    packages, plugins, versions, devices, hashes, dates = {}, {}, set(), set(), set(), set()
     for table in tables:
         for row in table.rows:
             packages.update(json.loads(row["packages_json"]))
             for used, origin in json.loads(row["plugins_json"]).items():
                 plugins[used] = f"{origin['distribution']} {origin['version']}".strip()
+            versions.add(str(json.loads(row.get("config_json") or "{}").get("ganbench_version", "unknown")))
             devices.add(row["device"])
             hashes.add(row["config_hash"])
             dates.add(row["created_at"][:10])
     lines = [
         "## Provenance",
         "",
-        f"- Runs dated {min(dates)} to {max(dates)} (UTC), device: {', '.join(sorted(d for d in devices if d))}",
+        f"- Runs dated {min(dates)} to {max(dates)} (UTC) with ganbench {', '.join(sorted(versions))}, "
+        f"device: {', '.join(sorted(d for d in devices if d))}",
         "- Packages: " + ", ".join(f"{k} {v}" for k, v in sorted(packages.items())),
         "- Plugins: " + ", ".join(f"{k} ({v})" for k, v in sorted(plugins.items())),
-        "- Config hashes: " + ", ".join(sorted(hashes)),
+        "- Config hashes (one per cell configuration; `config_json` of each row in the store holds the whole "
+        "configuration): " + ", ".join(sorted(hashes)),
     ]
     return "\n".join(lines)
 
@@ -184,20 +194,25 @@ def data_leakage(table) -> str:
     return ""
 
 
-def render_markdown(tables: list[Table], registry: Registry, link_base: Path, results_dir: Path) -> str:
+def render_markdown(tables: list[Table], registry: Registry, assets: Optional[str] = None) -> str:
+    """The leaderboard of ``tables``; ``assets`` is the folder (relative to the markdown)
+    that :func:`ganbench.leaderboard.assets.write_assets` filled, None for no pictures."""
     if not tables:
         return "# ganbench leaderboard\n\nNo results yet: run `ganbench run --suite NAME` first.\n"
     references = sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
     out = [f"# ganbench leaderboard: {tables[0].group.suite}", ""]
     out.append(
         "Measured values are mean ± sample std over seeds (the newest run of each cell). "
-        "↓ lower is better, ↑ higher is better. What each metric compares: `ganbench protocols`."
+        "↓ lower is better, ↑ higher is better. What each result key measures and how: "
+        "`ganbench protocols`. Every number a paper reported about a GAN and result key "
+        "measured here is listed beside ours with its source and whether the two may be "
+        "compared; all of them: `ganbench references`."
     )
     for table in tables:
         g = table.group
         kind = "synthetic phantom, not patient data" if table.synthetic else f"dataset family `{table.dataset_family}`"
         out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`", ""]
-        out.append(measured_table(table, registry, link_base, results_dir))
+        out.append(measured_table(table, registry, assets))
         leakage = data_leakage(table)
         if leakage:
             out += ["", f"Data check: {leakage}."]
@@ -213,6 +228,18 @@ def render_markdown(tables: list[Table], registry: Registry, link_base: Path, re
         if table.synthetic:
             out += ["", "Papers' reported numbers are not shown: this dataset is a synthetic phantom, not patient data."]
             continue
+        ranked = orderings_table(table, references, registry)
+        if ranked:
+            out += [
+                "",
+                "### The papers' rankings of GANs against ours",
+                "",
+                "Where a paper ranks two or more GANs measured here on one result key, its ranking "
+                "beside ours. A ranking can be checked even where the numbers are not comparable; "
+                "with overlapping 95% intervals ours does not decide it.",
+                "",
+                ranked,
+            ]
         reported = reported_table(table, references)
         if reported:
             out += ["", "### Reported in papers beside measured here", "", reported]

@@ -1,0 +1,136 @@
+"""What a paper reported, set against what ganbench measured: per number, whether the two
+may be read together at all, and per table, whether the paper's ranking of GANs holds.
+
+A reported number meets a measured one only through the names it maps to (GAN, result
+key, classifier). Anything that differs besides the numbers themselves is said in words:
+"different data" when the dataset family differs (or ours is a phantom), "different
+protocol" when the classifier, the resolution or any difference the reference records
+does; only what is left is "comparable", and then the reported value is placed inside,
+above or below our 95% interval over seeds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
+
+from ..specs import Reference
+from .aggregate import Entry, Table
+
+
+def comparability(reference: Reference, table: Table, entry: Optional[Entry]) -> str:
+    if table.synthetic:
+        return "different data: synthetic phantom, not patient data"
+    if reference.dataset_family != table.dataset_family:
+        return f"different data (paper: {reference.dataset_family}; here: {table.dataset_family})"
+    if entry is None or not entry.values:
+        return "no measurement"
+    reasons = list(reference.differences)
+    if reference.classifier != entry.classifier:
+        reasons.append(f"classifier {reference.classifier or 'none'} in the paper, {entry.classifier or 'none'} here")
+    if reference.resolution and table.resolution and reference.resolution != table.resolution:
+        reasons.append(f"{reference.resolution} px in the paper, {table.resolution} px here")
+    if reasons:
+        return "different protocol: " + "; ".join(reasons)
+    if entry.ci95 is None:
+        return "comparable (one seed: no interval)"
+    low, high = entry.mean - entry.ci95, entry.mean + entry.ci95
+    where = "inside" if low <= reference.value <= high else ("above" if reference.value > high else "below")
+    return f"comparable: reported value {where} our 95% CI"
+
+
+def measured_for(reference: Reference, table: Table) -> Optional[Entry]:
+    """Our entry for a reference: same GAN and key, the same classifier if we ran it,
+    else the first classifier in name order (the table then says the classifier differs)."""
+    candidates = sorted(
+        (e for e in table.entries.values() if e.gan == reference.gan and e.key == reference.metric),
+        key=lambda e: e.classifier or "",
+    )
+    same = [e for e in candidates if e.classifier == reference.classifier]
+    return (same or candidates or [None])[0]
+
+
+def references_for(table: Table, references: Iterable[Reference]) -> list[Reference]:
+    """The references about a GAN and a result key this table measured, in name order."""
+    measured = {(e.gan, e.key) for e in table.entries.values() if e.values}
+    return sorted((r for r in references if (r.gan, r.metric) in measured), key=lambda r: r.name)
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A paper's ranking of GANs on one measure, and ours of the same GANs."""
+
+    paper: str
+    table: str
+    metric: str
+    classifier: Optional[str]
+    context: str
+    reported: tuple[str, ...]  # best first
+    measured: tuple[str, ...]  # best first
+    #: Every neighbouring pair of our ranking has disjoint 95% intervals.
+    separated: bool
+    classifier_here: Optional[str]
+
+    @property
+    def verdict(self) -> str:
+        if self.reported == self.measured:
+            return "same order" + ("" if self.separated else " (our 95% intervals overlap)")
+        return "different order" + ("" if self.separated else " (our 95% intervals overlap: undecided)")
+
+
+def _groups(references: list[Reference]) -> list[tuple[str, list[Reference]]]:
+    """References of one paper, table, metric and classifier; split further by the
+    stated samples when a GAN appears more than once (one ranking per setting), and
+    dropped when even that leaves a GAN twice (e.g. per-class rows)."""
+    by_measure: dict[tuple, list[Reference]] = defaultdict(list)
+    for ref in references:
+        by_measure[(ref.paper, ref.table, ref.metric, ref.classifier or "")].append(ref)
+    groups = []
+    for _, refs in sorted(by_measure.items()):
+        gans = [r.gan for r in refs]
+        if len(gans) == len(set(gans)):
+            groups.append(("", refs))
+            continue
+        by_samples: dict[str, list[Reference]] = defaultdict(list)
+        for ref in refs:
+            by_samples[ref.samples].append(ref)
+        for samples, sub in sorted(by_samples.items()):
+            if len({r.gan for r in sub}) == len(sub):
+                groups.append((samples, sub))
+    return groups
+
+
+def orderings(table: Table, references: Iterable[Reference], direction: Callable[[str], Optional[str]]) -> list[Ordering]:
+    """For every measure on which a paper ranks two or more GANs this table measured:
+    the paper's order and ours (by mean over seeds), best first."""
+    out = []
+    for context, refs in _groups(references_for(table, references)):
+        key = refs[0].metric
+        better = direction(key)
+        if better not in ("higher", "lower"):
+            continue
+        entries = {r.gan: measured_for(r, table) for r in refs}
+        refs = [r for r in refs if entries[r.gan] is not None and entries[r.gan].values]
+        if len(refs) < 2:
+            continue
+        sign = -1 if better == "higher" else 1
+        reported = tuple(r.gan for r in sorted(refs, key=lambda r: (sign * r.value, r.gan)))
+        measured = tuple(sorted((r.gan for r in refs), key=lambda g: (sign * entries[g].mean, g)))
+        out.append(
+            Ordering(
+                paper=refs[0].paper, table=refs[0].table, metric=key, classifier=refs[0].classifier, context=context,
+                reported=reported, measured=measured, separated=_separated([entries[g] for g in measured]),
+                classifier_here=entries[measured[0]].classifier,
+            )
+        )
+    return out
+
+
+def _separated(ranked: list[Entry]) -> bool:
+    for a, b in zip(ranked, ranked[1:]):
+        if a.ci95 is None or b.ci95 is None:
+            return False
+        if not (a.mean - a.ci95 > b.mean + b.ci95 or b.mean - b.ci95 > a.mean + a.ci95):
+            return False
+    return True

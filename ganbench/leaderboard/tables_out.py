@@ -1,0 +1,82 @@
+"""The leaderboard as data (``ganbench leaderboard --format csv|json``) for people who
+post-process it: one record per GAN x result key x classifier, with the statistics the
+markdown shows and the sample sizes behind them; the JSON adds every reported number
+set beside ours and the papers' rankings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Optional
+
+from ..registry import Registry
+from .aggregate import Entry, Table
+from .comparison import comparability, measured_for, orderings, references_for
+from .render import direction_of
+
+FIELDS = (
+    "suite", "dataset", "profile", "dataset_family", "synthetic", "resolution", "gan", "metric", "key",
+    "classifier", "mean", "std", "ci95_low", "ci95_high", "n_seeds", "seeds", "n_real", "n_fake", "status",
+)
+
+
+def entry_record(table: Table, entry: Entry) -> dict[str, Any]:
+    g = table.group
+    ci = entry.ci95
+    status = "ok" if entry.values else ("unavailable" if entry.unavailable else "failed")
+    return {
+        "suite": g.suite, "dataset": g.dataset, "profile": g.profile, "dataset_family": table.dataset_family,
+        "synthetic": table.synthetic, "resolution": table.resolution, "gan": entry.gan, "metric": entry.metric,
+        "key": entry.key, "classifier": entry.classifier, "mean": entry.mean, "std": entry.std,
+        "ci95_low": None if ci is None else entry.mean - ci, "ci95_high": None if ci is None else entry.mean + ci,
+        "n_seeds": len(entry.values), "seeds": sorted(entry.seeds), "n_real": sorted(n for n in entry.n_real if n),
+        "n_fake": sorted(n for n in entry.n_fake if n), "status": status,
+    }
+
+
+def entry_records(tables: list[Table]) -> list[dict[str, Any]]:
+    return [
+        entry_record(table, entry)
+        for table in tables
+        for _, entry in sorted(table.entries.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
+    ]
+
+
+
+def to_csv(tables: list[Table]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for record in entry_records(tables):
+        writer.writerow({k: " ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v) for k, v in record.items()})
+    return buffer.getvalue()
+
+
+def to_json(tables: list[Table], registry: Registry) -> str:
+    references = sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
+    out = []
+    for table in tables:
+        reported = []
+        if not table.synthetic:
+            for ref in references_for(table, references):
+                entry: Optional[Entry] = measured_for(ref, table)
+                reported.append(
+                    {
+                        "reference": ref.as_dict(),
+                        "measured": None if entry is None else entry_record(table, entry),
+                        "comparability": comparability(ref, table, entry),
+                    }
+                )
+        rankings = [] if table.synthetic else orderings(table, references, lambda key: direction_of(registry, key))
+        out.append(
+            {
+                "suite": table.group.suite,
+                "dataset": table.group.dataset,
+                "profile": table.group.profile,
+                "entries": entry_records([table]),
+                "reported": reported,
+                "rankings": [{**o.__dict__, "verdict": o.verdict} for o in rankings],
+            }
+        )
+    return json.dumps({"tables": out}, indent=2, sort_keys=True, default=list) + "\n"
