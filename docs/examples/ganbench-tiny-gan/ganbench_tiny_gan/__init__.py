@@ -1,0 +1,1 @@
+"""A two-layer MLP GAN plugin for ganbench."""
