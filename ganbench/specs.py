@@ -202,7 +202,8 @@ class Profiled:
     def hyperparameters(self, profile: str) -> dict[str, Any]:
         """A fresh copy of the defaults for ``profile``, so callers may change it."""
         if profile not in self.profiles:
-            raise KeyError(f"{getattr(self, 'name', type(self).__name__)} has no profile {profile!r}; it has {', '.join(self.profiles)}")
+            # A user-facing error: `ganbench run --profile X` with a plugin that lacks X.
+            raise GanbenchError(f"{getattr(self, 'name', type(self).__name__)} has no profile {profile!r}; it has {', '.join(self.profiles)}")
         return copy.deepcopy(dict(self.profiles[profile]))
 
 

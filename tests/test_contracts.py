@@ -148,7 +148,7 @@ BROKEN_GANS = {
     "name": (gan(name="Broken_GAN"), "lower-kebab-case"),
     "description": (gan(description=""), "description must be a non-empty string"),
     "kind": (gan(kind="text-to-image"), "kind must be one of noise-to-image, image-to-image"),
-    "profile": (gan(profiles={"smoke": DCGAN.profiles["smoke"]}), r"hyperparameters\('quick'\) raised KeyError"),
+    "profile": (gan(profiles={"smoke": DCGAN.profiles["smoke"]}), r"hyperparameters\('quick'\) raised GanbenchError"),
     "step count": (gan(profiles=NO_STEPS), "must have 'steps' or 'epochs'"),
     "shared table": (
         gan(profiles=copy.deepcopy(DCGAN.profiles), hyperparameters=lambda self, profile: self.profiles[profile]),
