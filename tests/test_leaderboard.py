@@ -253,3 +253,22 @@ def test_loss_curves_and_sample_grids_are_written(tmp_path):
 
 def test_moving_mean():
     assert smoothed([2.0, 4.0, 6.0, 8.0], window=2) == [2.0, 3.0, 5.0, 7.0]
+
+
+def test_one_ranking_per_classifier_of_ours_and_papers_classifiers_merged(tmp_path):
+    values = {("dcgan", "small-cnn"): 0.6, ("vanilla-gan", "small-cnn"): 0.4, ("dcgan", "ijacsa-cnn"): 0.3, ("vanilla-gan", "ijacsa-cnn"): 0.5}
+    rows = [
+        row(gan, s, "tstr_accuracy", v + 0.01 * s, classifier=c) for (gan, c), v in values.items() for s in (0, 1, 2)
+    ]
+    (table,) = aggregate(stored(tmp_path, rows))
+    refs = [
+        Reference(paper="p", table="T", gan=g, metric="tstr_accuracy", value=v, dataset_family="fam", protocol="x", classifier=c)
+        for c in ("braingan-cnn", "resnet152")
+        for g, v in (("dcgan", 0.97), ("vanilla-gan", 0.95))
+    ]
+    found = orderings(table, refs, lambda key: "higher")
+    assert [(o.classifier_here, o.measured, o.classifiers) for o in found] == [
+        ("ijacsa-cnn", ("vanilla-gan", "dcgan"), ("braingan-cnn", "resnet152")),
+        ("small-cnn", ("dcgan", "vanilla-gan"), ("braingan-cnn", "resnet152")),
+    ]
+    assert [o.verdict for o in found] == ["different order", "same order"]

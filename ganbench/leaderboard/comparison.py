@@ -59,12 +59,14 @@ def references_for(table: Table, references: Iterable[Reference]) -> list[Refere
 
 @dataclass(frozen=True)
 class Ordering:
-    """A paper's ranking of GANs on one measure, and ours of the same GANs."""
+    """A paper's ranking of GANs on one measure, and ours of the same GANs with one of
+    our classifiers (None for measures without one)."""
 
     paper: str
     table: str
     metric: str
-    classifier: Optional[str]
+    #: The paper's classifiers that gave this same ranking.
+    classifiers: tuple[str, ...]
     context: str
     reported: tuple[str, ...]  # best first
     measured: tuple[str, ...]  # best first
@@ -103,25 +105,32 @@ def _groups(references: list[Reference]) -> list[tuple[str, list[Reference]]]:
 
 def orderings(table: Table, references: Iterable[Reference], direction: Callable[[str], Optional[str]]) -> list[Ordering]:
     """For every measure on which a paper ranks two or more GANs this table measured:
-    the paper's order and ours (by mean over seeds), best first."""
-    out = []
+    the paper's order and ours (by mean over seeds, one ranking per classifier we ran),
+    best first. Rankings that differ only in the paper's classifier are given once."""
+    found: dict[tuple, tuple[list[str], bool]] = {}
     for context, refs in _groups(references_for(table, references)):
         key = refs[0].metric
         better = direction(key)
         if better not in ("higher", "lower"):
             continue
-        entries = {r.gan: measured_for(r, table) for r in refs}
-        refs = [r for r in refs if entries[r.gan] is not None and entries[r.gan].values]
-        if len(refs) < 2:
-            continue
         sign = -1 if better == "higher" else 1
-        reported = tuple(r.gan for r in sorted(refs, key=lambda r: (sign * r.value, r.gan)))
-        measured = tuple(sorted((r.gan for r in refs), key=lambda g: (sign * entries[g].mean, g)))
+        for classifier in sorted({e.classifier or "" for e in table.entries.values() if e.key == key}):
+            entries = {r.gan: table.entry(r.gan, key, classifier or None) for r in refs}
+            ranked = [r for r in refs if entries[r.gan] is not None and entries[r.gan].values]
+            if len(ranked) < 2:
+                continue
+            reported = tuple(r.gan for r in sorted(ranked, key=lambda r: (sign * r.value, r.gan)))
+            measured = tuple(sorted((r.gan for r in ranked), key=lambda g: (sign * entries[g].mean, g)))
+            slot = (ranked[0].paper, ranked[0].table, key, context, reported, measured, classifier)
+            paper_classifiers, _ = found.setdefault(slot, ([], _separated([entries[g] for g in measured])))
+            paper_classifiers.append(ranked[0].classifier or "")
+    out = []
+    for (paper, table_name, key, context, reported, measured, classifier), (paper_classifiers, separated) in found.items():
         out.append(
             Ordering(
-                paper=refs[0].paper, table=refs[0].table, metric=key, classifier=refs[0].classifier, context=context,
-                reported=reported, measured=measured, separated=_separated([entries[g] for g in measured]),
-                classifier_here=entries[measured[0]].classifier,
+                paper=paper, table=table_name, metric=key, classifiers=tuple(c for c in paper_classifiers if c),
+                context=context, reported=reported, measured=measured, separated=separated,
+                classifier_here=classifier or None,
             )
         )
     return out

@@ -140,14 +140,14 @@ def orderings_table(table: Table, references: list[Reference], registry: Registr
     body = [
         [
             f"{o.paper}: {o.table}" + (f" ({o.context})" if o.context else ""),
-            o.metric + (f" ({o.classifier})" if o.classifier else ""),
+            o.metric + (f" ({', '.join(o.classifiers)})" if o.classifiers else ""),
             " > ".join(o.reported),
             " > ".join(o.measured) + (f" ({o.classifier_here})" if o.classifier_here else ""),
             o.verdict,
         ]
         for o in found
     ]
-    headers = ["paper: table", "result key (paper's classifier)", "paper's ranking, best first", "ours, by mean", "verdict"]
+    headers = ["paper: table", "result key (paper's classifiers)", "paper's ranking, best first", "ours, by mean (our classifier)", "verdict"]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
