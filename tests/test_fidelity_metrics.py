@@ -136,8 +136,10 @@ def test_kid_is_near_zero_for_the_same_distribution(runs):
 @pytest.mark.slow
 def test_results_carry_keys_sizes_and_protocol_record(runs):
     evaluation, fid, kid, _ = runs["different"]
-    assert set(fid.values) == set(FID.result_keys) == {"fid"}
-    assert set(kid.values) == set(KID.result_keys) == {"kid_mean", "kid_std"}
+    # Without fidelity_bootstrap, the bootstrap interval keys stay out.
+    assert set(fid.values) == {"fid"} and set(FID.result_keys) == {"fid", "fid_ci95_low", "fid_ci95_high"}
+    assert set(kid.values) == {"kid_mean", "kid_std"}
+    assert set(KID.result_keys) == {"kid_mean", "kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high"}
     assert (fid.n_real, fid.n_fake, kid.n_real, kid.n_fake) == (N, N, N, N)
     record = json.loads((evaluation.artifacts_dir / fid.artifacts["fidelity"]).read_text())
     assert record["kid_subset_size"] == N
