@@ -26,11 +26,7 @@ def comparability(reference: Reference, table: Table, entry: Optional[Entry]) ->
         return f"different data (paper: {reference.dataset_family}; here: {table.dataset_family})"
     if entry is None or not entry.values:
         return "no measurement"
-    reasons = list(reference.differences)
-    if reference.classifier != entry.classifier:
-        reasons.append(f"classifier {reference.classifier or 'none'} in the paper, {entry.classifier or 'none'} here")
-    if reference.resolution and table.resolution and reference.resolution != table.resolution:
-        reasons.append(f"{reference.resolution} px in the paper, {table.resolution} px here")
+    reasons = protocol_differences(reference, table, entry)
     if reasons:
         return "different protocol: " + "; ".join(reasons)
     if entry.ci95 is None:
@@ -38,6 +34,16 @@ def comparability(reference: Reference, table: Table, entry: Optional[Entry]) ->
     low, high = entry.mean - entry.ci95, entry.mean + entry.ci95
     where = "inside" if low <= reference.value <= high else ("above" if reference.value > high else "below")
     return f"comparable: reported value {where} our 95% CI"
+
+
+def protocol_differences(reference: Reference, table: Table, entry: Entry) -> list[str]:
+    """Every way the paper's protocol departs from the measurement's, data aside."""
+    reasons = list(reference.differences)
+    if reference.classifier != entry.classifier:
+        reasons.append(f"classifier {reference.classifier or 'none'} in the paper, {entry.classifier or 'none'} here")
+    if reference.resolution and table.resolution and reference.resolution != table.resolution:
+        reasons.append(f"{reference.resolution} px in the paper, {table.resolution} px here")
+    return reasons
 
 
 def measured_for(reference: Reference, table: Table) -> Optional[Entry]:

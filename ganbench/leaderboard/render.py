@@ -13,7 +13,7 @@ from ..registry import Registry
 from ..specs import Reference
 from .aggregate import Entry, Table
 from .assets import asset_name, source_artifacts
-from .comparison import comparability, measured_for, orderings, references_for
+from .comparison import comparability, measured_for, orderings, protocol_differences, references_for
 
 
 def fmt(value: Optional[float]) -> str:
@@ -118,9 +118,8 @@ def reported_table(table: Table, references: list[Reference]) -> Optional[str]:
         measured = fmt_entry(entry) + (f" ({entry.classifier})" if entry and entry.classifier else "")
         where = ", ".join(part for part in (ref.table, ref.row, ref.column) if part)
         verdict = comparability(ref, table, entry)
-        head, sep, reasons = verdict.partition(": ")
-        if head == "different protocol" and sep:
-            numbers = [notes.setdefault(reason, len(notes) + 1) for reason in reasons.split("; ")]
+        if verdict.startswith("different protocol"):
+            numbers = [notes.setdefault(reason, len(notes) + 1) for reason in protocol_differences(ref, table, entry)]
             verdict = f"different protocol [{', '.join(map(str, numbers))}]"
         body.append([f"{ref.paper}: {where}", ref.gan, ref.metric, ref.classifier or "—", reported_value(ref), measured, verdict])
     if not body:
