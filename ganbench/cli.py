@@ -17,6 +17,7 @@ from .data_cli import data_group, parse_options
 from .errors import GanbenchError
 from .leaderboard.aggregate import aggregate
 from .leaderboard.assets import write_assets
+from .leaderboard.comparison import registered_references
 from .leaderboard.render import render_markdown
 from .leaderboard.tables_out import to_csv, to_json
 from .plugins import Plugins, load_plugins
@@ -229,7 +230,7 @@ REFERENCE_COLUMNS = ("paper", "table", "row", "column", "gan", "metric", "classi
 def references_command(ctx, paper, gan, as_json):
     """The numbers the papers report, as the leaderboards compare them."""
     registry = plugins_of(ctx).registry
-    found = sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
+    found = registered_references(registry)
     papers = sorted({ref.paper for ref in found})
     if paper is not None and paper not in papers:
         raise GanbenchError(f"no references from paper {paper!r}; papers: {', '.join(papers)}")

@@ -15,8 +15,22 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
+from ..registry import Registry
 from ..specs import Reference
 from .aggregate import Entry, Table
+
+
+def registered_references(registry: Registry) -> list[Reference]:
+    """Every registered reference, in name order (the order every listing shows)."""
+    return sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
+
+
+def direction_of(registry: Registry, key: str) -> Optional[str]:
+    """Which way a result key is better, from the metric that declares it."""
+    for metric, _ in registry.items("metrics"):
+        if key in metric.result_keys:
+            return metric.direction_of(key)
+    return None
 
 
 def comparability(reference: Reference, table: Table, entry: Optional[Entry]) -> str:

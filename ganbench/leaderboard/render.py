@@ -13,7 +13,15 @@ from ..registry import Registry
 from ..specs import Reference
 from .aggregate import Entry, Table
 from .assets import asset_name, source_artifacts
-from .comparison import comparability, measured_for, orderings, protocol_differences, references_for
+from .comparison import (
+    comparability,
+    direction_of,
+    measured_for,
+    orderings,
+    protocol_differences,
+    references_for,
+    registered_references,
+)
 
 
 def fmt(value: Optional[float]) -> str:
@@ -150,13 +158,6 @@ def orderings_table(table: Table, references: list[Reference], registry: Registr
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def direction_of(registry: Registry, key: str) -> Optional[str]:
-    for metric, _ in registry.items("metrics"):
-        if key in metric.result_keys:
-            return metric.direction_of(key)
-    return None
-
-
 def provenance_footer(tables: list[Table]) -> str:
     packages, plugins, versions, devices, hashes, dates = {}, {}, set(), set(), set(), set()
     for table in tables:
@@ -198,7 +199,7 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
     that :func:`ganbench.leaderboard.assets.write_assets` filled, None for no pictures."""
     if not tables:
         return "# ganbench leaderboard\n\nNo results yet: run `ganbench run --suite NAME` first.\n"
-    references = sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
+    references = registered_references(registry)
     out = [f"# ganbench leaderboard: {tables[0].group.suite}", ""]
     out.append(
         "Measured values are mean ± sample std over seeds (the newest run of each cell). "

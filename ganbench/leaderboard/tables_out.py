@@ -12,8 +12,7 @@ from typing import Any, Optional
 
 from ..registry import Registry
 from .aggregate import Entry, Table
-from .comparison import comparability, measured_for, orderings, references_for
-from .render import direction_of
+from .comparison import comparability, direction_of, measured_for, orderings, references_for, registered_references
 
 FIELDS = (
     "suite", "dataset", "profile", "dataset_family", "synthetic", "resolution", "gan", "metric", "key",
@@ -54,7 +53,7 @@ def to_csv(tables: list[Table]) -> str:
 
 
 def to_json(tables: list[Table], registry: Registry) -> str:
-    references = sorted((ref for ref, _ in registry.items("references")), key=lambda r: r.name)
+    references = registered_references(registry)
     out = []
     for table in tables:
         reported = []
