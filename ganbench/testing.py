@@ -20,17 +20,28 @@ Every check runs on the CPU at a tiny size, stops at the first broken rule and r
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 import numbers
 import os
 import re
 import tempfile
+from collections.abc import Mapping as MappingABC
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Sequence
 
-import pytest
+try:
+    import pytest
+
+    fixture = pytest.fixture
+except ImportError:  # the contract checks work without pytest; only the fixtures need it
+    pytest = None
+
+    def fixture(function):
+        return function
+
 
 if TYPE_CHECKING:
     from .plugins import Plugins
@@ -330,6 +341,38 @@ class _Contract:
             f"{what} must be a tuple of non-empty strings, got {value!r}",
         )
 
+    def settings(self, item: Any) -> tuple:
+        """``settings``: a tuple of distinct ``ganbench.settings.Setting`` the runner
+        does not set itself (each Setting checks its own fields when declared)."""
+        from .settings import settings_problem
+
+        problem = settings_problem(item.settings)
+        self.require(problem is None, f"{problem} (ganbench.settings describes the declaration)")
+        return item.settings
+
+
+class _ReadSettings(MappingABC):
+    """An evaluation's settings that remember which keys a metric looked up, so a
+    metric reading a setting it does not declare fails its check (a run would refuse
+    that setting as unknown)."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values, self.read = dict(values), set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return self._values[key]
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return key in self._values
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
 
 def _outputs(contract: _Contract, images, shape: tuple, call: str) -> None:
     """A GAN's output rule: float32 images of ``shape``, finite, in [-1, 1]."""
@@ -576,6 +619,7 @@ def check_metric(
         if subset is not None:
             c.require(set(subset) <= set(keys), f"{attribute} must be among result_keys, has {sorted(set(subset) - set(keys))}")
     c.require(isinstance(metric.protocol, str) and metric.protocol.strip() != "", "protocol must say what is compared with what (`ganbench protocols` prints it)")
+    declared = {s.name for s in c.settings(metric)}
     with c.calling("unavailable_reason()"):
         reason = metric.unavailable_reason()
     if reason is not None:
@@ -584,12 +628,24 @@ def check_metric(
 
     if metric.kind == "downstream" and classifier is None:
         classifier = _tiny_classifier()
+    if metric.kind == "downstream":
+        declared |= {s.name for s in getattr(classifier, "settings", ())}
+    from .settings import RESERVED, RUNNER_SETTINGS
+
+    declared |= set(RESERVED) | {s.name for s in RUNNER_SETTINGS}
     with tempfile.TemporaryDirectory() as folder:
         if evaluation is None:
             evaluation = tiny_evaluation(Path(folder), tiny_data(size), image_to_image=image_to_image)
+        settings = _ReadSettings(evaluation.settings)
+        evaluation = dataclasses.replace(evaluation, settings=settings)
         call = f"compute(tiny evaluation, {classifier.name if metric.kind == 'downstream' else None})"
         with c.calling(call):
             result = metric.compute(evaluation, classifier if metric.kind == "downstream" else None)
+        undeclared = sorted(settings.read - declared)
+        c.require(
+            not undeclared,
+            f"{call} read settings it does not declare in `settings`: {undeclared} (a run refuses undeclared settings)",
+        )
         c.require(isinstance(result, MetricResult), f"{call} must return a MetricResult, got {type(result).__qualname__}")
         values = result.values
         c.require(isinstance(values, dict) and values, f"{call} returned no values")
@@ -627,6 +683,7 @@ def check_classifier(
     c = _Contract("classifiers", classifier)
     c.flag(classifier, "supports_pretrained")
     c.strings(classifier.build_options, "build_options")
+    c.settings(classifier)
     tables = c.profiles(classifier, PROFILES if profiles is None else profiles)
     for profile, table in tables.items():
         where = f"hyperparameters({profile!r})"
@@ -680,7 +737,7 @@ def check_classifier(
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
+@fixture
 def ganbench_registry():
     """Factory: ``ganbench_registry(*plugins, builtins=False, distributions=())`` gives
     the :class:`~ganbench.registry.Registry` of only those plugins (see
@@ -692,7 +749,7 @@ def ganbench_registry():
     return make
 
 
-@pytest.fixture
+@fixture
 def tiny_image_data() -> "LoadedData":
     """:func:`tiny_data` at its defaults: 32 px, one channel, two classes ('no_tumor'
     and 'tumor_1'), 8 training and 4 test images per class."""
