@@ -32,6 +32,19 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert install_and_test in ci_lines
 
 
+def test_ci_proves_the_readme_first_install_alone():
+    """CI installs what the README's first command installs, without the test extra,
+    before anything else: the main job must not depend on what only tests bring."""
+    install_and_run, _ = readme_commands()
+    install, run = install_and_run.rsplit(" && ", 1)
+    assert run == ".venv/bin/ganbench run --suite brain-mri" and "[test]" not in install
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_lines = [line.strip() for line in ci.splitlines()]
+    assert install in ci_lines
+    assert ci.index(install) < ci.index("pytest")
+    assert "tests/import_every_module.py" in ci and "ganbench leaderboard" in ci and "ganbench run" in ci
+
+
 def test_readme_has_no_placeholders():
     assert "REPLACE" not in (ROOT / "README.md").read_text()
 
