@@ -139,6 +139,11 @@ def write_leaderboard(
     Markdown written to ``out`` links pictures in the folder ``out`` names without its
     suffix; they are drawn from the artifacts when ``source`` is a results directory."""
     plugins.registry.get("suites", suite)
+    if not source.exists():
+        raise GanbenchError(
+            f"--results {source}: no such results folder or .jsonl file "
+            "(run `ganbench run --suite SUITE --results DIR` first, or give the folder it wrote)"
+        )
     rows = load_rows(source, suite)
     tables = aggregate(rows)
     if export is not None:
@@ -280,12 +285,42 @@ def plugins_command(ctx, as_json):
 cli.add_command(data_group)
 
 
+def command_name(argv: Sequence[str]) -> Optional[str]:
+    """The subcommand ``argv`` asks for (the first word that is no option or option value)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--no-plugin":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def warn_about_plugins(plugins: Plugins, argv: Sequence[str]) -> None:
+    """One warning line when a plugin failed to load or register; `ganbench plugins`
+    shows the details (so it does not warn)."""
+    broken = sorted(info.name for info in plugins.infos if info.error)
+    if broken and command_name(argv) != "plugins":
+        err_console.print(
+            f"[yellow]warning:[/yellow] {len(broken)} plugin(s) failed to load or register ({', '.join(broken)}); "
+            "`ganbench plugins` shows why",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         plugins = load_plugins(blocked=blocked_plugins(argv))
+        warn_about_plugins(plugins, argv)
         plugins.manager.hook.register_commands(cli=cli)
         cli.main(args=argv, obj=plugins, standalone_mode=False)
+    except KeyboardInterrupt:  # during start-up (importing torch, loading plugins)
+        err_console.print("interrupted")
+        sys.exit(130)
     except GanbenchError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)

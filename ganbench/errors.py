@@ -27,3 +27,22 @@ class DatasetLayoutError(GanbenchError):
 
 class PretrainedWeightsUnavailable(GanbenchError):
     """Pretrained weights were asked for but cannot be found offline."""
+
+
+class NonFiniteImagesError(GanbenchError):
+    """A network produced images with NaN or infinite pixels. They are never converted to
+    uint8 (NaN would become black, inf white) and scored as if nothing happened."""
+
+    def __init__(self, bad_images: int, total: int, nan_pixels: int, inf_pixels: int, stage: str = ""):
+        self.bad_images, self.total, self.nan_pixels, self.inf_pixels = bad_images, total, nan_pixels, inf_pixels
+        self.stage = stage
+        prefix = f"{stage}: " if stage else ""
+        super().__init__(
+            f"{prefix}{bad_images} of {total} generated images contain non-finite pixels "
+            f"({nan_pixels} NaN, {inf_pixels} inf); the cell fails instead of scoring them "
+            "(a diverged or numerically unstable generator)"
+        )
+
+    def at(self, stage: str) -> "NonFiniteImagesError":
+        """The same error, naming where it happened (GAN, seed, class, stage)."""
+        return NonFiniteImagesError(self.bad_images, self.total, self.nan_pixels, self.inf_pixels, stage)

@@ -131,15 +131,23 @@ def _fill_registry(pm, registry: Registry, provenance, infos: dict[str, PluginIn
         for impl in hook.get_hookimpls():
             origin = provenance[impl.plugin_name]
 
-            def register(item, _kind=kind, _origin=origin):
-                registry.register(_kind, item, _origin)
+            # A malformed or clashing registration is that plugin's error, shown by
+            # `ganbench plugins` and warned about by every other command; it never
+            # takes the other plugins, or the plugin's other items, down.
+            def register(item, _kind=kind, _origin=origin, _info=infos[impl.plugin_name]):
+                try:
+                    registry.register(_kind, item, _origin)
+                except RegistrationError as exc:
+                    _add_error(_info, str(exc))
 
             try:
                 impl.function(register=register)
-            except RegistrationError:
-                raise
             except Exception as exc:
-                infos[impl.plugin_name].error = _short_error(exc)
+                _add_error(infos[impl.plugin_name], _short_error(exc))
+
+
+def _add_error(info: PluginInfo, message: str) -> None:
+    info.error = message if not info.error else f"{info.error}; {message}"
 
 
 def register_commands(plugins: Plugins, cli) -> None:

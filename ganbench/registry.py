@@ -37,6 +37,10 @@ class Provenance:
 class Registry:
     def __init__(self) -> None:
         self._items: dict[str, dict[str, tuple[Any, Provenance]]] = {k: {} for k in KINDS}
+        #: Names registered more than once: kind -> name -> the message naming both
+        #: plugins. Such a name cannot be used until one plugin is blocked; every other
+        #: name of both plugins still can.
+        self.clashes: dict[str, dict[str, str]] = {k: {} for k in KINDS}
 
     def register(self, kind: str, item: Any, provenance: Provenance) -> None:
         word, expected = KINDS[kind]
@@ -55,14 +59,22 @@ class Registry:
             )
         taken = self._items[kind].get(name)
         if taken is not None:
-            raise RegistrationError(
+            message = (
                 f"{word} {name!r} is registered twice: by plugin {taken[1].plugin!r} "
                 f"({taken[1].distribution}) and by plugin {provenance.plugin!r} "
                 f"({provenance.distribution}); block one with --no-plugin NAME"
             )
+            self.clashes[kind][name] = message
+            raise RegistrationError(message)
         self._items[kind][name] = (item, provenance)
 
     def get(self, kind: str, name: str) -> Any:
+        """The item registered under ``name``. Raises :class:`UnknownNameError` (listing
+        what exists) for an unknown name, :class:`RegistrationError` for a name two
+        plugins registered."""
+        clash = self.clashes[kind].get(name)
+        if clash is not None:
+            raise RegistrationError(clash)
         try:
             return self._items[kind][name][0]
         except KeyError:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Se
 import torch
 from torch import nn
 
-from .errors import GanbenchError
+from .errors import GanbenchError, NonFiniteImagesError
 
 if TYPE_CHECKING:
     from .data.inspection import Inspection
@@ -138,8 +138,18 @@ def to_unit_range(images: torch.Tensor) -> torch.Tensor:
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """float in [-1, 1] -> uint8 0..255 (clamped, rounded)."""
-    return images.detach().float().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+    """float N x C x H x W in [-1, 1] -> uint8 0..255 (clamped, rounded).
+
+    Raises :class:`~ganbench.errors.NonFiniteImagesError` if any pixel is NaN or
+    infinite: clamping would silently turn them into black or white pixels."""
+    images = images.detach().float()
+    finite = torch.isfinite(images)
+    if not bool(finite.all()):
+        per_image = finite.reshape(len(images), -1).all(dim=1) if images.ndim > 1 else finite
+        raise NonFiniteImagesError(
+            int((~per_image).sum()), len(images), int(torch.isnan(images).sum()), int(torch.isinf(images).sum())
+        )
+    return images.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
 # --------------------------------------------------------------------------- plugins

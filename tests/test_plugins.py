@@ -84,8 +84,35 @@ def test_duplicate_across_plugins_names_both():
         FakeEntryPoint("first", lambda: module_with_gan("same"), dist="dist-one"),
         FakeEntryPoint("second", lambda: module_with_gan("same"), dist="dist-two"),
     ]
+    plugins = load_plugins(entry_points=eps)  # a clash is reported, never fatal
+    second = next(i for i in plugins.infos if i.name == "second")
+    assert "'first'" in second.error and "'second'" in second.error
     with pytest.raises(RegistrationError, match="'first'.*'second'"):
-        load_plugins(entry_points=eps)
+        plugins.registry.get("gans", "same")
+    assert [i.name for i in plugins.infos if i.error] == ["second"]
+
+
+def test_clash_leaves_other_names_usable():
+    def module_with_gans(*names):
+        module = types.ModuleType("m")
+
+        @hookimpl
+        def register_gans(register):
+            for name in names:
+                register(type("G", (DCGAN,), {"name": name})())
+
+        module.register_gans = register_gans
+        return module
+
+    eps = [
+        FakeEntryPoint("first", lambda: module_with_gans("same", "only-first"), dist="dist-one"),
+        FakeEntryPoint("second", lambda: module_with_gans("same", "only-second"), dist="dist-two"),
+    ]
+    registry = load_plugins(entry_points=eps).registry
+    assert registry.get("gans", "only-first").name == "only-first"
+    assert registry.get("gans", "only-second").name == "only-second"
+    with pytest.raises(RegistrationError, match="registered twice"):
+        registry.get("gans", "same")
 
 
 def test_allow_list_and_block_switch(monkeypatch):

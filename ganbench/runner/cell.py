@@ -17,12 +17,13 @@ from PIL import Image
 
 from .. import __version__
 from ..checkpoints import save_networks
+from ..metric_contract import result_problems
 from ..registry import Registry
 from ..results.provenance import config_hash
 from ..results.store import ResultRow
 from ..specs import GAN, Evaluation, ImageSplit, LoadedData, ProfileSettings, Progress, Suite
 from .matrix import Cell
-from .training import generate_balanced, sample, train
+from .training import build_model, generate_balanced, sample, train
 from .translation import HOLDOUT_FRACTION, train_and_translate
 
 
@@ -67,6 +68,9 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
             name: ctx.registry.get("classifiers", name).hyperparameters(cell.profile) for name in ctx.classifiers
         },
         "training": training_mode(gan, ctx.suite),
+        # 1: every random draw of building and training comes from the cell's own seeded
+        # stream (training.isolated_rng); earlier rows drew from the shared global RNG.
+        "training_rng": 1,
         **(
             {"translation": {"source": ctx.suite.translation_source or "auto", "holdout": HOLDOUT_FRACTION}}
             if gan.kind == "image-to-image"
@@ -137,8 +141,7 @@ def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
     """One unconditional GAN per class, as BrainGAN and IJACSA train theirs."""
     models, history = {}, {}
     for label, class_name in enumerate(data.class_names):
-        torch.manual_seed(cell.seed * 1000 + label)
-        models[label] = gan.build(spec, hparams, ctx.device)
+        models[label] = build_model(gan, spec, hparams, ctx.device, cell.seed * 1000 + label)
         history[class_name] = train(
             models[label], data.train.of_class(label), hparams, cell.seed * 1000 + label,
             ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}: {class_name}",
@@ -155,8 +158,7 @@ def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
 def _one_model(gan, spec, hparams, cell, data, ctx) -> Generated:
     """One GAN on every class: a conditional one, or an unconditional one when the suite
     says so (its samples then carry no class: label -1)."""
-    torch.manual_seed(cell.seed)
-    model = gan.build(spec, hparams, ctx.device)
+    model = build_model(gan, spec, hparams, ctx.device, cell.seed)
     history = {"all": train(model, data.train, hparams, cell.seed, ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}")}
     description = f"{cell.gan} seed {cell.seed}: sampling"
     if gan.conditional:
@@ -249,6 +251,11 @@ def _metric_rows(metric, classifier, evaluation, base) -> list[ResultRow]:
         _write_error(evaluation.artifacts_dir, exc, f"{metric.name}-{common['classifier'] or 'error'}")
         return [ResultRow(**common, key=key, status="failed", error=_one_line(exc)) for key in metric.result_keys]
     seconds = time.perf_counter() - started
+    problems = result_problems(metric, result, evaluation.artifacts_dir)
+    if problems:
+        # A breach fails this metric in this cell; the other metrics' rows are kept.
+        error = f"ContractError: metric {metric.name!r} broke the plugin contract: {'; '.join(problems)}"[:500]
+        return [ResultRow(**common, key=key, status="failed", error=error, metric_wall_time_s=seconds) for key in metric.result_keys]
     return [
         ResultRow(
             **common,

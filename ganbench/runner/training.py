@@ -4,11 +4,42 @@ one step, the core decides the batches, the step count and the seeds."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from typing import Iterator, Mapping, Optional
 
 import torch
 
+from ..errors import NonFiniteImagesError
 from ..specs import GANModel, ImageSplit, Progress, SilentProgress, to_uint8, to_unit_range
+
+#: Offset between the seed of a GAN's initial weights and the seed of its training
+#: stream, so the two are different streams of torch's global RNG.
+TRAINING_STREAM = 1_000_003
+
+
+@contextmanager
+def isolated_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Run the block on torch's global RNG seeded with ``seed`` alone, and give the
+    caller's RNG state back afterwards.
+
+    GAN plugins draw latent noise, dropout masks and gradient-penalty interpolations
+    from the global RNG (dropout cannot take a ``torch.Generator``), so without this,
+    anything that touched the RNG between a cell's seed and its training (a feature
+    extraction that builds a network on a cache miss, another cell's work) would shift
+    that cell's numbers. Inside the block the stream depends on ``seed`` only; outside
+    it, nothing the block draws is seen."""
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def build_model(gan, spec, hparams: Mapping, device: torch.device, seed: int) -> GANModel:
+    """``gan.build`` with initial weights that depend on ``seed`` alone."""
+    with isolated_rng(seed, device):
+        return gan.build(spec, hparams, device)
 
 
 def step_count(hparams: Mapping, n_train: int) -> int:
@@ -50,7 +81,8 @@ def train(
         index = next(order).to(device)
         return images[index], labels[index]
 
-    return run_steps(model, next_batch, step_count(hparams, len(split)), progress, description)
+    with isolated_rng(seed + TRAINING_STREAM, device):
+        return run_steps(model, next_batch, step_count(hparams, len(split)), progress, description)
 
 
 def train_pair(
@@ -80,7 +112,8 @@ def train_pair(
         labels = torch.cat([torch.full((len(p),), label, dtype=torch.long) for p, (_, _, label) in zip(parts, domains)])
         return torch.cat(parts), labels.to(device)
 
-    return run_steps(model, next_batch, step_count(hparams, max(len(source), len(target))), progress, description)
+    with isolated_rng(seed + TRAINING_STREAM, device):
+        return run_steps(model, next_batch, step_count(hparams, max(len(source), len(target))), progress, description)
 
 
 def run_steps(model: GANModel, next_batch, steps: int, progress: Progress, description: str) -> list[dict]:
@@ -106,15 +139,34 @@ def sample(
     progress: Progress = SilentProgress(),
     description: str = "sampling",
 ) -> torch.Tensor:
-    """``n`` generated images as uint8 on the CPU, reproducible for a seed."""
+    """``n`` generated images as uint8 N x C x H x W on the CPU, reproducible for a seed.
+
+    Raises :class:`NonFiniteImagesError` (naming ``description``) when the model
+    produced NaN or infinite pixels."""
     generator = torch.Generator().manual_seed(seed)
     chunks = []
     starts = range(0, n, batch_size)
     for start in progress.track(starts, total=len(starts), description=description):
         chunk_labels = None if labels is None else labels[start : start + batch_size]
-        images = model.sample(min(batch_size, n - start), labels=chunk_labels, generator=generator)
-        chunks.append(to_uint8(images).cpu())
-    return torch.cat(chunks) if chunks else torch.empty(0, dtype=torch.uint8)
+        chunks.append(model.sample(min(batch_size, n - start), labels=chunk_labels, generator=generator))
+    return checked_uint8(chunks, description)
+
+
+def checked_uint8(chunks: list[torch.Tensor], stage: str) -> torch.Tensor:
+    """Float chunks in [-1, 1] -> one uint8 tensor on the CPU; if any chunk holds NaN or
+    inf, :class:`NonFiniteImagesError` counts them over all chunks and names ``stage``."""
+    converted, errors = [], []
+    for chunk in chunks:
+        try:
+            converted.append(to_uint8(chunk).cpu())
+        except NonFiniteImagesError as exc:
+            errors.append(exc)
+    if errors:
+        total = sum(len(c) for c in chunks)
+        raise NonFiniteImagesError(
+            sum(e.bad_images for e in errors), total, sum(e.nan_pixels for e in errors), sum(e.inf_pixels for e in errors), stage
+        )
+    return torch.cat(converted) if converted else torch.empty(0, dtype=torch.uint8)
 
 
 def balanced_labels(n: int, num_classes: int) -> torch.Tensor:

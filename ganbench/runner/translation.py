@@ -26,8 +26,8 @@ from typing import Optional
 import torch
 
 from ..errors import GanbenchError
-from ..specs import GAN, ImageSpec, ImageSplit, ImageToImageModel, LoadedData, Progress, to_uint8, to_unit_range
-from .training import balanced_labels, train_pair
+from ..specs import GAN, ImageSpec, ImageSplit, ImageToImageModel, LoadedData, Progress, to_unit_range
+from .training import balanced_labels, build_model, checked_uint8, train_pair
 
 HOLDOUT_FRACTION = 0.2
 HOLDOUT_SEED = 0
@@ -74,12 +74,17 @@ class Translations:
 
 
 @torch.no_grad()
-def translate(model: ImageToImageModel, images: ImageSplit, reverse: bool) -> torch.Tensor:
+def translate(model: ImageToImageModel, images: ImageSplit, reverse: bool, stage: str = "translation") -> torch.Tensor:
+    """uint8 images -> their translations, uint8 on the CPU. Raises
+    :class:`~ganbench.errors.NonFiniteImagesError` naming ``stage`` if the model produced
+    NaN or infinite pixels."""
+    if len(images) == 0:
+        return images.images[:0]
     chunks = [
-        to_uint8(model.translate(to_unit_range(images.images[i : i + TRANSLATE_BATCH]), reverse=reverse)).cpu()
+        model.translate(to_unit_range(images.images[i : i + TRANSLATE_BATCH]), reverse=reverse)
         for i in range(0, len(images), TRANSLATE_BATCH)
     ]
-    return torch.cat(chunks) if chunks else images.images[:0]
+    return checked_uint8(chunks, stage)
 
 
 def train_and_translate(
@@ -106,8 +111,7 @@ def train_and_translate(
     back_quota = balanced_labels(quota[source], len(targets)).bincount(minlength=len(targets)).tolist()
     for i, target in enumerate(targets):
         pair = f"{data.class_names[source]}->{data.class_names[target]}"
-        torch.manual_seed(seed * 1000 + target)
-        model = gan.build(spec, hparams, device)
+        model = build_model(gan, spec, hparams, device, seed * 1000 + target)
         if not isinstance(model, ImageToImageModel):
             raise GanbenchError(f"GAN {gan.name!r} says it is image-to-image but built a {type(model).__name__}")
         target_train, target_held = parts[target]
@@ -118,10 +122,13 @@ def train_and_translate(
         forward = source_held.subset(torch.arange(min(quota[target], len(source_held))))
         backward = target_held.subset(torch.arange(min(back_quota[i], len(target_held))))
         for held, label, reverse in ((forward, target, False), (backward, source, True)):
-            translated = ImageSplit(translate(model, held, reverse), torch.full((len(held),), label, dtype=torch.long))
+            way = f"{description}: {pair}{' reversed' if reverse else ''}"
+            translated = ImageSplit(
+                translate(model, held, reverse, f"{way}: translation"), torch.full((len(held),), label, dtype=torch.long)
+            )
             fakes.append(translated)
             sources.append(held)
-            cycled.append(ImageSplit(translate(model, translated, not reverse), held.labels))
+            cycled.append(ImageSplit(translate(model, translated, not reverse, f"{way}: cycle reconstruction"), held.labels))
     order = torch.cat([f.labels for f in fakes]).argsort(stable=True)  # class order, as sampled sets are
 
     def ordered(parts: list[ImageSplit]) -> ImageSplit:
