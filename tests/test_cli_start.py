@@ -1,0 +1,42 @@
+"""The command's start-up: Ctrl-C while torch and the plugins load ends with a word,
+not a traceback; a plugin that fails to load is one warning line for every command but
+`ganbench plugins`, which shows it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from ganbench.cli import command_name
+
+
+def test_ctrl_c_during_start_up_prints_no_traceback():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ganbench", "list", "gans"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(0.5)  # inside the imports: torch alone takes longer than this
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr, stderr
+    assert process.returncode == 130 and "interrupted" in stderr
+
+
+def test_command_name_skips_options_and_their_values():
+    assert command_name(["--no-plugin", "plugins", "list", "gans"]) == "list"
+    assert command_name(["plugins", "--json"]) == "plugins"
+    assert command_name(["--version"]) is None
+
+
+def test_one_warning_line_for_a_broken_plugin_except_in_ganbench_plugins(capsys):
+    from ganbench.cli import warn_about_plugins
+    from ganbench.plugins import Plugins, PluginInfo
+
+    infos = [PluginInfo("fine", "dist", "1", "m"), PluginInfo("broken", "dist", "1", "m", error="ImportError: no")]
+    plugins = Plugins(manager=None, infos=infos, registry=None)
+    warn_about_plugins(plugins, ["run", "--suite", "brain-mri"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "1 plugin(s) failed to load or register (broken)" in lines[0]
+    warn_about_plugins(plugins, ["plugins"])
+    assert capsys.readouterr().err == ""
