@@ -13,6 +13,8 @@ from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
 from ..registry import Registry
 from ..results.provenance import config_hash, package_versions
+from ..results.claims import holder, try_claim, wait_for_claim
+from ..results.folder import prepare_results_dir, set_aside_abandoned
 from ..results.store import ResultsStore
 from ..specs import PROFILES, LoadedData, Progress, SilentProgress, Suite
 from .cell import CellContext, cell_config, run_cell
@@ -53,6 +55,9 @@ class RunSummary:
     profile: str
     results_dir: Path
     outcomes: list[CellOutcome] = field(default_factory=list)
+    #: Artifact folders of earlier executions stopped before their rows were stored,
+    #: where this run moved them (``abandoned/<cell key>/<run id>``).
+    abandoned: list[Path] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -105,6 +110,7 @@ def run_suite(
     check_names(registry, suite, gans, datasets, classifiers)
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)
     cells = expand(suite.name, profile, gans, datasets, seeds)
+    store = open_results(Path(request.results_dir), progress)
 
     device = resolve_device(request.device)
     ctx = CellContext(
@@ -119,9 +125,11 @@ def run_suite(
         progress=progress,
         packages=package_versions(),
     )
-    store = ResultsStore(ctx.results_dir)
     summary = RunSummary(suite.name, profile, ctx.results_dir)
     loaded: dict[str, LoadedData] = {}
+    # A cell another run is running now is put off to the end; then this run waits for
+    # that run's claim and skips the cell if it finished there (runs it if not).
+    deferred: list[tuple[Cell, LoadedData]] = []
     for cell in cells:
         if cell.dataset not in loaded:
             dataset = registry.get("datasets", cell.dataset)
@@ -132,19 +140,51 @@ def run_suite(
                 raise GanbenchError(f"dataset {dataset.name!r} needs --data PATH ({dataset.obtain})")
             loaded[cell.dataset] = dataset.load(path, settings.image_size, settings.channels, progress)
         data = loaded[cell.dataset]
-        previous = store.finished_run(suite.name, cell.key, config_hash(cell_config(cell, data, ctx)))
-        if previous and not request.force:
-            outcome = CellOutcome(cell, "skipped", previous)
-        else:
-            rows = run_cell(cell, data, ctx)
-            store.append(rows)
-            failed = [r for r in rows if r.status == "failed"]
-            outcome = CellOutcome(
-                cell,
-                "failed" if failed else "ran",
-                rows[0].run_id,
-                "; ".join(sorted({f"{r.metric or 'cell'}: {r.error}" for r in failed})) or None,
-            )
+        claim = try_claim(ctx.results_dir, cell.key)
+        if claim is None:
+            progress.log(f"{cell.key}: {holder(ctx.results_dir, cell.key)} is running it; coming back to it after the other cells")
+            deferred.append((cell, data))
+            continue
+        with claim:
+            outcome = run_claimed_cell(cell, data, ctx, store, request.force, summary)
+        summary.outcomes.append(outcome)
+        on_cell(outcome)
+    for cell, data in deferred:
+        with wait_for_claim(ctx.results_dir, cell.key, progress.log):
+            outcome = run_claimed_cell(cell, data, ctx, store, request.force, summary)
         summary.outcomes.append(outcome)
         on_cell(outcome)
     return summary
+
+
+def open_results(results_dir: Path, progress: Progress) -> ResultsStore:
+    """Before any dataset is loaded or anything trained: the results folder exists and
+    is writable, its store is readable in full and writable, and rows that an earlier
+    run could not store (``recovered-*.jsonl``) are added to it. Raises
+    :class:`GanbenchError` naming the folder or file and what to do."""
+    prepare_results_dir(results_dir)
+    store = ResultsStore(results_dir, on_wait=progress.log)
+    store.check()
+    for path, count in store.import_recovered():
+        progress.log(f"added {count} result rows that an earlier run saved in {path} to {store.path}")
+    return store
+
+
+def run_claimed_cell(cell: Cell, data: LoadedData, ctx: CellContext, store: ResultsStore, force: bool, summary: RunSummary) -> CellOutcome:
+    """Run one cell, or skip it if it finished earlier; only while holding its claim, so
+    no other run is inside the cell and its artifact folders without rows are abandoned."""
+    for folder in set_aside_abandoned(ctx.results_dir, cell.key, store.run_ids(cell.key)):
+        ctx.progress.log(f"{cell.key}: run {folder.name} was stopped before its rows were stored; its artifacts are now in {folder}")
+        summary.abandoned.append(folder)
+    previous = store.finished_run(cell.suite, cell.key, config_hash(cell_config(cell, data, ctx)))
+    if previous and not force:
+        return CellOutcome(cell, "skipped", previous)
+    rows = run_cell(cell, data, ctx)
+    store.append(rows)  # one transaction; on failure the rows go to recovered-<run id>.jsonl
+    failed = [r for r in rows if r.status == "failed"]
+    return CellOutcome(
+        cell,
+        "failed" if failed else "ran",
+        rows[0].run_id,
+        "; ".join(sorted({f"{r.metric or 'cell'}: {r.error}" for r in failed})) or None,
+    )
