@@ -25,6 +25,7 @@ from .errors import GanbenchError, NonFiniteImagesError
 
 if TYPE_CHECKING:
     from .data.inspection import Inspection
+    from .settings import Setting
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -371,6 +372,10 @@ class Metric(Described):
 
     #: Result keys that are not scores (a spread, a count): no better or worse.
     undirected_keys: ClassVar[tuple[str, ...]] = ()
+    #: The settings ``compute`` reads from ``evaluation.settings`` (besides the runner's
+    #: ``profile`` and ``n_real``), with types: a run accepts only declared settings
+    #: and checks their values before any training (:mod:`ganbench.settings`).
+    settings: ClassVar[tuple["Setting", ...]] = ()
 
     def direction_of(self, key: str) -> Optional[str]:
         return None if key in self.undirected_keys else self.direction
@@ -395,6 +400,9 @@ class Classifier(Profiled, Described):
     #: Hyperparameters that shape the network rather than its training (e.g. ResNet-50's
     #: ``freeze_layers``): passed to :meth:`build` as keyword arguments when set.
     build_options: ClassVar[tuple[str, ...]] = ()
+    #: Run settings this classifier takes (:mod:`ganbench.settings`); the downstream
+    #: metrics set the hyperparameter of the same name to a value a run gives.
+    settings: ClassVar[tuple["Setting", ...]] = ()
 
     @abstractmethod
     def build(self, num_classes: int, image_size: int, channels: int, pretrained: bool = False) -> nn.Module:

@@ -113,6 +113,31 @@ def test_a_bad_results_folder_fails_before_any_dataset_is_loaded(tmp_path, monke
         run(tmp_path / "damaged")
 
 
+def test_rows_a_run_could_not_store_are_stored_by_the_next_run_without_training_again(tmp_path, monkeypatch):
+    from ganbench.results.store import RowsNotStored, StoreLocked
+
+    results = tmp_path / "results"
+    insert = ResultsStore._insert
+
+    def locked_for_the_second_cell(self, connection, records):
+        if records[0]["seed"] == 1:
+            raise StoreLocked(f"{self.path} stayed locked by another process")
+        insert(self, connection, records)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ResultsStore, "_insert", locked_for_the_second_cell)
+        with pytest.raises(RowsNotStored) as caught:
+            run(results)
+    saved = caught.value.recovery
+    assert saved.parent == results and str(saved) in str(caught.value)
+
+    progress = Progress()
+    again = run(results, progress)
+    assert [o.status for o in again.outcomes] == ["skipped", "skipped"] and again.abandoned == []
+    assert f"added 1 result rows that an earlier run saved in {saved}" in progress.lines[0] and not saved.exists()
+    assert_nothing_lost_or_doubled(results)
+
+
 def assert_nothing_lost_or_doubled(results: Path) -> dict[str, str]:
     """Every cell has rows of exactly one execution, and every artifact folder has rows;
     returns each cell's run id."""

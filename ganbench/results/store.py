@@ -306,7 +306,10 @@ class ResultsStore:
         a process killed between the commit and the deletion duplicates nothing."""
         imported = []
         for path in sorted(self.directory.glob(RECOVERED_GLOB)):
-            records = _read_records(path)
+            try:
+                records = _read_records(path)
+            except FileNotFoundError:  # another run starting now imported it first
+                continue
 
             def add_new(connection: sqlite3.Connection) -> int:
                 stored = {row[0] for row in connection.execute("SELECT DISTINCT run_id FROM results")}
@@ -318,7 +321,7 @@ class ResultsStore:
                 return len(new)
 
             imported.append((path, self._transaction(add_new, write=True)))
-            path.unlink()
+            path.unlink(missing_ok=True)
         return imported
 
     def _saved_for_recovery(self, records: list[dict[str, Any]], cause: BaseException) -> RowsNotStored:

@@ -30,6 +30,7 @@ from torch import nn
 
 from ganbench import hookimpl
 from ganbench.runner.translation import SOURCE_NAMES
+from ganbench.settings import Setting
 from ganbench.specs import Classifier, Evaluation, ImageSplit, Metric, MetricResult, Progress, to_unit_range
 
 from .classification import SCORE_NAMES, all_scores, confusion_matrix
@@ -49,6 +50,17 @@ OPTIMIZERS = {
 VALIDATION_FRACTION = 0.15
 VALIDATION_SEED = 0
 DEFAULT_SYNTHETIC_SHARE = 0.5
+
+CLASSIFIER_EPOCHS = Setting(
+    "classifier_epochs", int, None,
+    "Epochs of every downstream classifier, over the classifier's own at the run's profile",
+    minimum=1,
+)
+SYNTHETIC_SHARE = Setting(
+    "synthetic_share", float, DEFAULT_SYNTHETIC_SHARE,
+    "Share of generated images in TRSTR's training set",
+    minimum=0.0, check=lambda share: share < 1.0, rule="below 1",
+)
 
 
 # --------------------------------------------------------------------------- training
@@ -162,10 +174,16 @@ def predict(model: nn.Module, images: ImageSplit, device: torch.device, batch_si
 
 
 def classifier_hparams(classifier: Classifier, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The classifier's defaults for the run's profile, with an epochs override."""
+    """The classifier's defaults for the run's profile, with the epochs of
+    ``classifier_epochs`` and the values of the settings the classifier declares
+    (each replaces the hyperparameter of its name) when the run gives them."""
     hparams = classifier.hyperparameters(settings.get("profile", "smoke"))
-    if settings.get("classifier_epochs") is not None:
-        hparams["epochs"] = int(settings["classifier_epochs"])
+    epochs = CLASSIFIER_EPOCHS.read(settings)
+    if epochs is not None:
+        hparams["epochs"] = epochs
+    for setting in classifier.settings:
+        if settings.get(setting.name) is not None:
+            hparams[setting.name] = setting.read(settings)
     return hparams
 
 
@@ -210,6 +228,7 @@ class DownstreamProtocol(Metric):
 
     kind = "downstream"
     direction = "higher"
+    settings = (CLASSIFIER_EPOCHS,)
     #: What the classifier trains on, for the protocol statement.
     trains_on: str = ""
 
@@ -297,11 +316,10 @@ class TRSTR(DownstreamProtocol):
         f"settings['synthetic_share'] (default {DEFAULT_SYNTHETIC_SHARE}) of the training set, capped at the "
         "generated images there are"
     )
+    settings = (CLASSIFIER_EPOCHS, SYNTHETIC_SHARE)
 
     def training_set(self, evaluation, real_train):
-        share = float(evaluation.settings.get("synthetic_share", DEFAULT_SYNTHETIC_SHARE))
-        if not 0.0 <= share < 1.0:
-            raise ValueError(f"synthetic_share must be in [0, 1), got {share}")
+        share = SYNTHETIC_SHARE.read(evaluation.settings)
         wanted = min(len(evaluation.fake), round(len(real_train) * share / (1.0 - share)))
         fake = class_balanced(evaluation.fake, wanted, evaluation.data.image_spec.num_classes, evaluation.seed)
         mixed = ImageSplit(torch.cat([real_train.images, fake.images]), torch.cat([real_train.labels, fake.labels]))

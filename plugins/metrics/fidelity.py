@@ -39,7 +39,7 @@ from ganbench.specs import (
 )
 
 from .inception_weights import fidelity_weights_path, source_path
-from .fidelity_bootstrap import BOOTSTRAP_SEED, SETTING, bootstrap_count, bootstrap_intervals
+from .fidelity_bootstrap import BOOTSTRAP_SEED, BOOTSTRAP_SETTING, SETTING, bootstrap_count, bootstrap_intervals
 
 FEATURE_EXTRACTOR = "inception-v3-compat"
 #: KID's standard subset size (Binkowski et al. 2018), lowered to the set sizes when
@@ -331,6 +331,7 @@ class FID(_FidelityMetric):
     headline_keys = ("fid",)
     undirected_keys = ("fid_ci95_low", "fid_ci95_high")
     bootstrapped = (("fid", "fid"),)
+    settings = (BOOTSTRAP_SETTING,)
     protocol = (
         _SETS + "FID is the Frechet distance between Gaussians fitted to the two feature "
         "sets (means and sample covariances). FID is biased upwards at small sample "
@@ -346,6 +347,7 @@ class KID(_FidelityMetric):
     headline_keys = ("kid_mean",)
     undirected_keys = ("kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high")
     bootstrapped = (("kid_mean", "kid"),)
+    settings = (BOOTSTRAP_SETTING,)
     protocol = (
         _SETS + f"KID is the unbiased MMD^2 with the cubic polynomial kernel "
         f"(x.y/2048 + 1)^3, averaged over {KID_SUBSETS} random subsets of "

@@ -24,9 +24,16 @@ from typing import Any, Mapping
 
 import torch
 
+from ganbench.settings import Setting
+
 SETTING = "fidelity_bootstrap"
 CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 0
+#: What FID and KID declare, so a run checks the value before any training.
+BOOTSTRAP_SETTING = Setting(
+    SETTING, int, 0, "Bootstrap resamples for 95% intervals of FID and KID (0: none)",
+    check=lambda count: count == 0 or count >= 20, rule="0 (off) or at least 20",
+)
 
 
 def bootstrap_count(settings: Mapping[str, Any]) -> int:

@@ -29,6 +29,7 @@ import torch
 from PIL import Image
 
 from ganbench import hookimpl
+from ganbench.settings import Setting
 from ganbench.specs import REAL_REFERENCE_PROTOCOL, REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult
 
 from .fidelity import reference_cache_key
@@ -36,6 +37,11 @@ from .similarity import nearest_indices
 
 PERCENTILE = 5.0
 DEFAULT_SPACES = ("pixels",)
+SPACES = Setting(
+    "memorization_spaces", tuple, DEFAULT_SPACES,
+    "Spaces the distances to the nearest training image are measured in (inception: one more Inception pass)",
+    choices=("pixels", "inception"),
+)
 #: Closest pairs shown in the artifact image.
 SHOWN_PAIRS = 8
 
@@ -89,6 +95,7 @@ class Memorization(Metric):
     kind = "privacy"
     direction = "lower"
     result_keys = ("memorization_pixels", "memorization_inception")
+    settings = (SPACES,)
     protocol = (
         REAL_REFERENCE_PROTOCOL + "Those real images stand for the GAN's training images. For each "
         "generated image: the distance to its nearest training image; for each held-out real image (the "
