@@ -27,6 +27,7 @@ from .registry import KINDS
 from .results.export import load_rows, write_rows
 from .results.store import DEFAULT_RESULTS_DIR
 from .runner.suite_run import CellOutcome, RunRequest, run_suite
+from .settings import describe_settings
 from .specs import PROFILES
 
 console = Console()
@@ -180,7 +181,7 @@ def leaderboard_command(ctx, suite, source, out, fmt, export):
 
 
 #: Fields of `list` that only --json shows.
-TABLE_HIDDEN = ("plugin", "protocol")
+TABLE_HIDDEN = ("plugin", "protocol", "settings")
 LISTABLE = ("gans", "datasets", "metrics", "classifiers", "suites", "references")
 
 
@@ -214,6 +215,8 @@ def describe(kind: str, item, origin) -> dict:
     if kind == "metrics":
         record["keys"] = ", ".join(item.result_keys)
         record["better"] = item.direction
+    if kind in ("metrics", "classifiers"):
+        record["settings"] = describe_settings(item)
     if kind == "suites":
         record["gans"] = ", ".join(item.gans)
         record["metrics"] = ", ".join(item.metrics)

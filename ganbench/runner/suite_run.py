@@ -11,11 +11,13 @@ from typing import Callable, Mapping, Optional, Sequence
 from ..data.detect import detect_dataset
 from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
+from ..metric_contract import check_distinct_result_keys
 from ..registry import Registry
 from ..results.provenance import config_hash, package_versions
 from ..results.claims import holder, try_claim, wait_for_claim
 from ..results.folder import prepare_results_dir, set_aside_abandoned
 from ..results.store import ResultsStore
+from ..settings import resolve_metric_settings
 from ..specs import PROFILES, LoadedData, Progress, SilentProgress, Suite
 from .cell import CellContext, cell_config, run_cell
 from .matrix import Cell, expand
@@ -78,7 +80,8 @@ def resolve_datasets(registry: Registry, suite: Suite, request: RunRequest, prog
 
 
 def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets: Sequence[str], classifiers: Sequence[str]) -> None:
-    """Fail before any training if a name is unknown (the error lists what exists)."""
+    """Fail before any training if a name is unknown (the error lists what exists) or two
+    of the suite's metrics would write the same result key."""
     for kind, names in (
         ("gans", gans),
         ("datasets", datasets),
@@ -87,6 +90,7 @@ def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets:
     ):
         for name in names:
             registry.get(kind, name)
+    check_distinct_result_keys(suite.name, [registry.get("metrics", m) for m in suite.metrics])
 
 
 def run_suite(
@@ -102,12 +106,15 @@ def run_suite(
     if profile not in PROFILES:
         raise GanbenchError(f"unknown profile {profile!r}; profiles are {', '.join(PROFILES)}")
     settings = suite.profiles[profile]
-    if request.metric_settings:
-        settings = replace(settings, metric_settings={**settings.metric_settings, **request.metric_settings})
     gans = list(request.gans or settings.gans or suite.gans)
     datasets = resolve_datasets(registry, suite, request, progress)
     classifiers = tuple(request.classifiers or settings.classifiers or suite.classifiers)
     check_names(registry, suite, gans, datasets, classifiers)
+    # Typed, checked settings (the profile's, then --metric-setting) before any data is
+    # loaded or GAN trained: a typo or a bad value is refused, never a new config hash.
+    settings = replace(
+        settings, metric_settings=resolve_metric_settings(registry, suite, profile, classifiers, request.metric_settings)
+    )
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)
     cells = expand(suite.name, profile, gans, datasets, seeds)
     store = open_results(Path(request.results_dir), progress)
