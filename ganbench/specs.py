@@ -383,6 +383,16 @@ class Metric(Described):
     def is_headline(self, key: str) -> bool:
         return key in (self.result_keys if self.headline_keys is None else self.headline_keys)
 
+    #: The values a result key can take, (lowest, highest), +-inf for no bound: (0, 1) for
+    #: a share or an accuracy, (0, inf) for a distance. Keys not listed are unbounded.
+    #: Leaderboards clip confidence intervals to it.
+    value_ranges: ClassVar[Mapping[str, tuple[float, float]]] = {}
+
+    def range_of(self, key: str) -> tuple[float, float]:
+        """(lowest, highest) possible value of ``key``; (-inf, inf) when undeclared."""
+        low, high = self.value_ranges.get(key, (-float("inf"), float("inf")))
+        return float(low), float(high)
+
     def unavailable_reason(self) -> Optional[str]:
         """Why this metric cannot run here (missing weights, say), or None."""
         return None

@@ -239,6 +239,7 @@ class DownstreamProtocol(Metric):
             cls.result_keys = tuple(f"{prefix}_{s}" for s in SCORE_NAMES) + tuple(f"{prefix}_best_val_{s}" for s in SCORE_NAMES)
             cls.headline_keys = (f"{prefix}_accuracy",)
             cls.undirected_keys = (f"{prefix}_loss", f"{prefix}_best_val_loss")
+            cls.value_ranges = {k: (0.0, float("inf")) if k.endswith("_loss") else (0.0, 1.0) for k in cls.result_keys}
             cls.protocol = (
                 f"A freshly initialised classifier (torch seeded with the run seed) is trained with cross-entropy on "
                 f"{cls.trains_on} for the classifier's epochs at the run's profile (settings['classifier_epochs'] "

@@ -328,6 +328,7 @@ class FID(_FidelityMetric):
     description = "Frechet Inception Distance between generated and real training images"
     source = "Heusel et al., NeurIPS 2017 (TTUR FID); " + _SOURCE_NETWORK
     result_keys = ("fid", "fid_ci95_low", "fid_ci95_high")
+    value_ranges = dict.fromkeys(result_keys, (0.0, float("inf")))
     headline_keys = ("fid",)
     undirected_keys = ("fid_ci95_low", "fid_ci95_high")
     bootstrapped = (("fid", "fid"),)
@@ -344,6 +345,8 @@ class KID(_FidelityMetric):
     description = "Kernel Inception Distance between generated and real training images"
     source = "Binkowski et al., ICLR 2018 (Demystifying MMD GANs); " + _SOURCE_NETWORK
     result_keys = ("kid_mean", "kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high")
+    # kid_mean is an unbiased estimate of a squared distance: it can come out below 0.
+    value_ranges = {"kid_std": (0.0, float("inf"))}
     headline_keys = ("kid_mean",)
     undirected_keys = ("kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high")
     bootstrapped = (("kid_mean", "kid"),)
@@ -363,6 +366,7 @@ class PrecisionRecall(_FidelityMetric):
     source = "Kynkaanniemi et al., NeurIPS 2019 (improved precision and recall); " + _SOURCE_NETWORK
     direction = "higher"
     result_keys = ("precision", "recall", "f_score")
+    value_ranges = dict.fromkeys(result_keys, (0.0, 1.0))
     headline_keys = ("precision", "recall")
     protocol = (
         _SETS + f"Each set's manifold is the union of balls around its feature vectors reaching "

@@ -95,6 +95,7 @@ class Memorization(Metric):
     kind = "privacy"
     direction = "lower"
     result_keys = ("memorization_pixels", "memorization_inception")
+    value_ranges = dict.fromkeys(result_keys, (0.0, 1.0))  # shares of the generated images
     settings = (SPACES,)
     protocol = (
         REAL_REFERENCE_PROTOCOL + "Those real images stand for the GAN's training images. For each "

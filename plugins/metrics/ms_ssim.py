@@ -127,6 +127,8 @@ class MSSSIM(_NearestRealMetric):
         "diversity-ms-ssim and memorization."
     )
 
+    score_range = (0.0, 1.0)  # a product of terms clipped to [0, 1]
+
     def score(self, fake, real, device):
         return mean_ms_ssim(fake, real, device)
 
@@ -140,6 +142,7 @@ class DiversityMSSSIM(Metric):
     result_keys = ("ms_ssim_diversity", "ms_ssim_diversity_real")
     headline_keys = ("ms_ssim_diversity",)
     undirected_keys = ("ms_ssim_diversity", "ms_ssim_diversity_real")
+    value_ranges = dict.fromkeys(result_keys, (0.0, 1.0))
     protocol = (
         f"{DIVERSITY_PAIRS} random pairs of different generated images of the same class (pairs spread "
         f"over the classes by their share, drawn with the fixed seed {REAL_REFERENCE_SEED}); the mean "

@@ -194,6 +194,8 @@ _PAIRING = REAL_REFERENCE_PROTOCOL + (
 class _NearestRealMetric(Metric):
     kind = "paired"
     direction = "higher"
+    #: The values one score can take; every result key of the metric shares it.
+    score_range: tuple[float, float] = (-float("inf"), float("inf"))
 
     def score(self, fake: torch.Tensor, real: torch.Tensor, device: torch.device) -> float:
         """The mean over pairs (fake[i], real[i]) of uint8 images."""
@@ -204,6 +206,7 @@ class _NearestRealMetric(Metric):
         prefix = cls.name.replace("-", "_")
         cls.result_keys = (f"{prefix}_nearest_real", f"{prefix}_paired_translation", f"{prefix}_paired_cycle")
         cls.headline_keys = (f"{prefix}_nearest_real",)
+        cls.value_ranges = dict.fromkeys(cls.result_keys, cls.score_range)
         cls.protocol = cls.protocol + (
             f" For image-to-image GANs, `{prefix}_paired_translation` is the same measure between each "
             "translation and the held-out real source image it was translated from, and "
@@ -234,6 +237,8 @@ class SSIM(_NearestRealMetric):
         "is computed per pair and averaged over all generated images. " + _MEMORISATION
     )
 
+    score_range = (-1.0, 1.0)
+
     def score(self, fake, real, device):
         return mean_pair_ssim(fake, real, device)
 
@@ -250,6 +255,8 @@ class PSNR(_NearestRealMetric):
         + _MEMORISATION
     )
 
+    score_range = (0.0, float("inf"))  # MSE is at most 255^2
+
     def score(self, fake, real, device):
         return float(capped_pair_psnr(fake, real).mean())
 
@@ -265,6 +272,8 @@ class MSE(_NearestRealMetric):
         "The pairing minimises exactly this quantity, so it is the distance to the "
         "nearest real image. " + _MEMORISATION
     )
+
+    score_range = (0.0, MAX_VALUE**2)
 
     def score(self, fake, real, device):
         return float(pair_mse(fake, real).mean())
