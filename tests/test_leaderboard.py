@@ -28,8 +28,8 @@ def registry():
     return load_plugins().registry
 
 
-def row(gan, seed, key, value, metric=None, classifier=None, run=None, family="fam", synthetic=False):
-    metric = metric or {"fid": "fid", "kid_mean": "kid", "kid_std": "kid"}.get(key, "tstr")
+def row(gan, seed, key, value, metric=None, classifier=None, run=None, family="fam", synthetic=False, fingerprint=None, classes=None):
+    metric = metric or {"fid": "fid", "kid_mean": "kid", "kid_std": "kid", "ssim_nearest_real": "ssim"}.get(key, "tstr")
     return ResultRow(
         run_id=run or f"{gan}-{seed}",
         suite="s",
@@ -40,7 +40,7 @@ def row(gan, seed, key, value, metric=None, classifier=None, run=None, family="f
         profile="smoke",
         config_hash="h",
         status="ok",
-        config={},
+        config={} if classes is None else {"class_names": list(classes)},
         plugins={"gans/x": {"plugin": "p", "distribution": "ganbench", "version": "0"}},
         packages={"torch": "0"},
         metric=metric,
@@ -54,6 +54,7 @@ def row(gan, seed, key, value, metric=None, classifier=None, run=None, family="f
         device="cpu",
         dataset_family=family,
         dataset_synthetic=synthetic,
+        dataset_fingerprint=fingerprint,
         artifacts_dir=f"artifacts/{gan}/{seed}",
         created_at="2026-01-02T00:00:00+00:00",
     )
@@ -140,8 +141,8 @@ def test_phantom_leaderboards_show_no_paper_numbers(tmp_path, registry):
 
 def test_confidence_intervals_of_the_headline_values(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0), row("dcgan", 1, "fid", 54.0), row("vanilla-gan", 0, "fid", 70.0)])
-    markdown = render_markdown(aggregate(rows), registry)
-    section = markdown.split("### 95% confidence intervals over seeds (Student's t)")[1]
+    markdown = render_markdown(aggregate(rows, registry), registry)
+    section = markdown.split("### 95% confidence intervals over seeds (Student's t, clipped to each key's range)")[1]
     # Two seeds: mean 52, std 2.828, t(0.975, 1) = 12.706: 52 -+ 25.41.
     cells = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| ")}
     assert cells["dcgan"] == "[26.59, 77.41]" and cells["vanilla-gan"] == "—"
@@ -227,7 +228,7 @@ def test_golden_leaderboard(registry):
     """A fixed set of rows renders to the committed markdown byte for byte
     (GANBENCH_UPDATE_GOLDEN=1 rewrites it after an intended change)."""
     rows = load_rows(GOLDEN / "leaderboard-rows.jsonl")
-    markdown = render_markdown(aggregate(rows), registry, "leaderboard")
+    markdown = render_markdown(aggregate(rows, registry), registry, "leaderboard")
     expected = GOLDEN / "leaderboard.md"
     if os.environ.get("GANBENCH_UPDATE_GOLDEN"):
         expected.write_text(markdown)
@@ -272,3 +273,101 @@ def test_one_ranking_per_classifier_of_ours_and_papers_classifiers_merged(tmp_pa
         ("small-cnn", ("dcgan", "vanilla-gan"), ("braingan-cnn", "resnet152")),
     ]
     assert [o.verdict for o in found] == ["different order", "same order"]
+
+
+# --------------------------------------------------------------------------- what is comparable
+
+TWO = ("no_tumor", "tumor")
+FOUR = ("glioma", "meningioma", "no_tumor", "pituitary")
+
+
+def test_tables_never_mix_data_fingerprints_or_class_sets(tmp_path, registry):
+    """A 2-class TSTR accuracy of 0.625 and a 4-class 0.25 never share a table, a mean or a
+    ranking, whether the fingerprint or only the recorded class set tells them apart."""
+    rows = stored(tmp_path, [
+        row("dcgan", 0, "tstr_accuracy", 0.625, classifier="small-cnn", fingerprint="fp2", classes=TWO),
+        row("dcgan", 1, "tstr_accuracy", 0.25, classifier="small-cnn", fingerprint="fp4", classes=FOUR),
+        row("vanilla-gan", 0, "tstr_accuracy", 0.3, classifier="small-cnn", fingerprint="fp4", classes=FOUR),
+        row("vanilla-gan", 1, "tstr_accuracy", 0.6, classifier="small-cnn", fingerprint="fp4", classes=TWO),
+    ])
+    tables = aggregate(rows, registry)
+    assert [(t.group.fingerprint, t.group.classes) for t in tables] == [("fp2", TWO), ("fp4", FOUR), ("fp4", TWO)]
+    assert [{gan: t.entry(gan, "tstr_accuracy", "small-cnn").values for gan in t.gans()} for t in tables] == [
+        {"dcgan": [0.625]}, {"dcgan": [0.25], "vanilla-gan": [0.3]}, {"vanilla-gan": [0.6]},
+    ]
+    refs = [
+        Reference(paper="p", table="T", gan=g, metric="tstr_accuracy", value=v, dataset_family="fam", protocol="x")
+        for g, v in (("dcgan", 0.9), ("vanilla-gan", 0.8))
+    ]
+    assert [o.measured for t in tables for o in orderings(t, refs, lambda key: "higher")] == [("vanilla-gan", "dcgan")]
+    markdown = render_markdown(tables, registry, "assets")
+    headings = [line for line in markdown.splitlines() if line.startswith("## d ")]
+    assert headings == [
+        "## d (dataset family `fam`), profile `smoke`, data `fp2`, 2 classes",
+        "## d (dataset family `fam`), profile `smoke`, data `fp4`, 4 classes",
+        "## d (dataset family `fam`), profile `smoke`, data `fp4`, 2 classes",
+    ]
+    assert "Data: fingerprint `fp4`; 4 classes (glioma, meningioma, no_tumor, pituitary); 32 px, 1 channel." in markdown
+    # Each table's pictures have names of their own.
+    links = {line.split("](assets/")[1].split(")")[0] for line in markdown.splitlines() if "[samples](assets/" in line}
+    assert len(links) == 4
+    records = list(csv.DictReader(io.StringIO(to_csv(tables))))
+    assert [(r["dataset_fingerprint"], r["classes"], r["mean"]) for r in records if r["gan"] == "dcgan"] == [
+        ("fp2", "no_tumor; tumor", "0.625"), ("fp4", "glioma; meningioma; no_tumor; pituitary", "0.25"),
+    ]
+
+
+def test_rows_without_recorded_classes_still_split_by_fingerprint(tmp_path, registry):
+    rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0, fingerprint="a"), row("dcgan", 1, "fid", 90.0, fingerprint="b")])
+    tables = aggregate(rows, registry)
+    assert [t.entry("dcgan", "fid").values for t in tables] == [[50.0], [90.0]]
+    assert "class names not recorded" in render_markdown(tables, registry)
+
+
+# --------------------------------------------------------------------------- bounded intervals
+
+
+def interval_cells(markdown: str) -> dict[str, list[str]]:
+    section = markdown.split("### 95% confidence intervals over seeds")[1].split("###")[0]
+    return {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in section.splitlines() if line.startswith("| ") and "GAN" not in line}
+
+
+def test_intervals_of_bounded_scores_stay_in_their_range(tmp_path, registry):
+    rows = stored(tmp_path, [
+        # Accuracy 0.2 and 0.9: mean -+ 12.7 * 0.495 / sqrt 2 is [-3.9, 5.0] unclipped.
+        row("dcgan", 0, "tstr_accuracy", 0.2, classifier="small-cnn"), row("dcgan", 1, "tstr_accuracy", 0.9, classifier="small-cnn"),
+        row("dcgan", 0, "fid", 5.0), row("dcgan", 1, "fid", 80.0),
+        # KID's unbiased estimate may be negative: no lower bound to clip to.
+        row("dcgan", 0, "kid_mean", -0.01), row("dcgan", 1, "kid_mean", 0.05),
+    ])
+    tables = aggregate(rows, registry)
+    accuracy = tables[0].entry("dcgan", "tstr_accuracy", "small-cnn")
+    assert accuracy.bounds == (0.0, 1.0) and accuracy.interval == (0.0, 1.0)
+    assert accuracy.mean - accuracy.ci95 < -3  # what was shown before
+    assert tables[0].entry("dcgan", "fid").interval[0] == 0.0
+    kid = tables[0].entry("dcgan", "kid_mean")
+    assert kid.interval == pytest.approx((kid.mean - kid.ci95, kid.mean + kid.ci95))
+    markdown = render_markdown(tables, registry)
+    accuracy_cell, fid, kid_cell = interval_cells(markdown)["dcgan"]
+    assert accuracy_cell == "[0, 1]" and fid.startswith("[0, ") and kid_cell.startswith("[-")
+    assert "clipped to the range of values the metric declares for the result key" in markdown.split("## Statistics")[1]
+    (record,) = [r for r in csv.DictReader(io.StringIO(to_csv(tables))) if r["key"] == "tstr_accuracy"]
+    assert (record["ci95_low"], record["ci95_high"]) == ("0.0", "1.0")
+
+
+def test_every_declared_range_belongs_to_a_result_key(registry):
+    for metric, _ in registry.items("metrics"):
+        assert set(metric.value_ranges) <= set(metric.result_keys), metric.name
+        for low, high in metric.value_ranges.values():
+            assert low < high
+    ranges = {key: metric.range_of(key) for metric, _ in registry.items("metrics") for key in metric.result_keys}
+    assert ranges["tstr_accuracy"] == ranges["precision"] == ranges["ms_ssim_diversity"] == (0.0, 1.0)
+    assert ranges["ssim_nearest_real"] == (-1.0, 1.0) and ranges["fid"] == ranges["psnr_nearest_real"] == (0.0, float("inf"))
+
+
+def test_a_value_outside_its_declared_range_is_excluded(tmp_path, registry):
+    rows = stored(tmp_path, [row("dcgan", 0, "tstr_accuracy", 0.5, classifier="small-cnn"), row("dcgan", 1, "tstr_accuracy", 1.5, classifier="small-cnn")])
+    (table,) = aggregate(rows, registry)
+    entry = table.entry("dcgan", "tstr_accuracy", "small-cnn")
+    assert entry.values == [0.5] and entry.excluded == ["value 1.5 is outside the range [0, 1] its metric declares"]
+    assert "0.5 (1 excluded)" in render_markdown([table], registry)

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-from .aggregate import Table
+from .aggregate import Table, is_integer
 
 KINDS = ("samples", "losses")
 #: Loss curves are smoothed over this many steps: single GAN steps are too noisy to read.
@@ -22,12 +22,16 @@ SMOOTHING = 25
 
 def asset_name(table: Table, gan: str, kind: str) -> str:
     g = table.group
-    return f"{g.dataset}-{g.profile}-{gan}-{kind}.png"
+    variant = f"-{table.variant}" if table.variant else ""
+    return f"{g.dataset}-{g.profile}{variant}-{gan}-{kind}.png"
 
 
 def source_artifacts(table: Table, gan: str) -> Optional[str]:
     """The artifacts folder (relative to the results dir) of the GAN's lowest finished seed."""
-    finished = [r for r in table.rows if r["gan"] == gan and r["status"] == "ok" and r["artifacts_dir"]]
+    finished = [
+        r for r in table.rows
+        if r["gan"] == gan and r["status"] == "ok" and isinstance(r.get("artifacts_dir"), str) and is_integer(r["seed"])
+    ]
     if not finished:
         return None
     return min(finished, key=lambda r: (r["seed"], r["id"]))["artifacts_dir"]

@@ -43,9 +43,9 @@ def comparability(reference: Reference, table: Table, entry: Optional[Entry]) ->
     reasons = protocol_differences(reference, table, entry)
     if reasons:
         return "different protocol: " + "; ".join(reasons)
-    if entry.ci95 is None:
+    if entry.interval is None:
         return "comparable (one seed: no interval)"
-    low, high = entry.mean - entry.ci95, entry.mean + entry.ci95
+    low, high = entry.interval
     where = "inside" if low <= reference.value <= high else ("above" if reference.value > high else "below")
     return f"comparable: reported value {where} our 95% CI"
 
@@ -158,8 +158,9 @@ def orderings(table: Table, references: Iterable[Reference], direction: Callable
 
 def _separated(ranked: list[Entry]) -> bool:
     for a, b in zip(ranked, ranked[1:]):
-        if a.ci95 is None or b.ci95 is None:
+        if a.interval is None or b.interval is None:
             return False
-        if not (a.mean - a.ci95 > b.mean + b.ci95 or b.mean - b.ci95 > a.mean + a.ci95):
+        (a_low, a_high), (b_low, b_high) = a.interval, b.interval
+        if not (a_low > b_high or b_low > a_high):
             return False
     return True

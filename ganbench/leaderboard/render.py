@@ -4,14 +4,13 @@ rendering it again."""
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 from tabulate import tabulate
 
 from ..registry import Registry
 from ..specs import Reference
-from .aggregate import Entry, Table
+from .aggregate import CONFIDENCE, Entry, Table, json_field
 from .assets import asset_name, source_artifacts
 from .comparison import (
     comparability,
@@ -34,7 +33,10 @@ def fmt_entry(entry: Optional[Entry]) -> str:
     if entry.values:
         text = fmt(entry.mean)
         # Two significant digits are all a spread over a handful of seeds can carry.
-        return text if entry.std is None else f"{text} ± {entry.std:.2g}"
+        text = text if entry.std is None else f"{text} ± {entry.std:.2g}"
+        return text + (f" ({len(entry.excluded)} excluded)" if entry.excluded else "")
+    if entry.excluded:
+        return "excluded"
     if entry.unavailable:
         return "unavailable"
     return "failed" if entry.failed else "—"
@@ -92,14 +94,16 @@ def measured_table(table: Table, registry: Registry, assets: Optional[str]) -> s
 
 
 def interval_table(table: Table, registry: Registry) -> Optional[str]:
-    """95% confidence intervals of the headline values over seeds."""
+    """95% confidence intervals of the headline values over seeds, clipped to each
+    result key's range (:attr:`Entry.interval`)."""
     headline, _ = table_columns(table, registry)
     headers = ["GAN"] + [column_label(Entry("", metric, key, classifier), registry) for key, metric, classifier in headline]
 
     def interval(entry: Optional[Entry]) -> str:
-        if entry is None or entry.ci95 is None:
+        if entry is None or entry.interval is None:
             return "—"
-        return f"[{fmt(entry.mean - entry.ci95)}, {fmt(entry.mean + entry.ci95)}]"
+        low, high = entry.interval
+        return f"[{fmt(low)}, {fmt(high)}]"
 
     body = [[gan] + [interval(table.entry(gan, key, classifier)) for key, _, classifier in headline] for gan in table.gans()]
     if all(cell == "—" for row in body for cell in row[1:]):
@@ -158,17 +162,32 @@ def orderings_table(table: Table, references: list[Reference], registry: Registr
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+INTERVAL_METHOD = (
+    f"Confidence intervals: {CONFIDENCE:.0%} over seeds, mean ± t·s/√n with Student's t at n − 1 degrees "
+    "of freedom, clipped to the range of values the metric declares for the result key (accuracy, "
+    "precision, recall, SSIM: at most [0, 1]; FID, PSNR: at least 0). Clipping removes only values a "
+    "score cannot take, so an interval holds the true mean whenever the unclipped one does; keys "
+    "without a declared range are not clipped."
+)
+
+
+def statistics_footer() -> str:
+    return "\n".join(["## Statistics", "", f"- {INTERVAL_METHOD}"])
+
+
 def provenance_footer(tables: list[Table]) -> str:
+    """Packages, plugins, devices and dates of the rows; tolerant of rows that lack them."""
     packages, plugins, versions, devices, hashes, dates = {}, {}, set(), set(), set(), set()
     for table in tables:
         for row in table.rows:
-            packages.update(json.loads(row["packages_json"]))
-            for used, origin in json.loads(row["plugins_json"]).items():
-                plugins[used] = f"{origin['distribution']} {origin['version']}".strip()
-            versions.add(str(json.loads(row.get("config_json") or "{}").get("ganbench_version", "unknown")))
-            devices.add(row["device"])
-            hashes.add(row["config_hash"])
-            dates.add(row["created_at"][:10])
+            packages.update({str(k): str(v) for k, v in json_field(row, "packages_json").items()})
+            for used, origin in json_field(row, "plugins_json").items():
+                origin = origin if isinstance(origin, dict) else {}
+                plugins[str(used)] = f"{origin.get('distribution', '?')} {origin.get('version', '')}".strip()
+            versions.add(str(json_field(row, "config_json").get("ganbench_version", "unknown")))
+            devices.add(str(row.get("device") or ""))
+            hashes.add(str(row.get("config_hash")))
+            dates.add(str(row.get("created_at") or "?")[:10])
     lines = [
         "## Provenance",
         "",
@@ -185,13 +204,50 @@ def provenance_footer(tables: list[Table]) -> str:
 def data_leakage(table) -> str:
     """The duplicate check the dataset reader recorded with the newest row."""
     for row in reversed(table.rows):
-        try:
-            leakage = json.loads(row.get("config_json") or "{}").get("data_leakage")
-        except ValueError:
-            continue
+        leakage = json_field(row, "config_json").get("data_leakage")
         if leakage:
-            return leakage
+            return str(leakage)
     return ""
+
+
+def data_line(table: Table) -> str:
+    """Everything a table's rows share about their data: what sets it apart from others."""
+    g = table.group
+    parts = [f"fingerprint `{g.fingerprint}`" if g.fingerprint else "fingerprint not recorded"]
+    if g.classes:
+        parts.append(f"{len(g.classes)} classes ({', '.join(g.classes)})")
+    else:
+        parts.append("class names not recorded (runs before ganbench recorded them)")
+    size = f"{g.resolution} px" if g.resolution else "resolution not recorded"
+    parts.append(size + (f", {g.channels} channel{'s' if g.channels != 1 else ''}" if g.channels else ""))
+    return "Data: " + "; ".join(parts) + "."
+
+
+def distinctions(table: Table, tables: list[Table]) -> str:
+    """For a heading: what tells this table from the others of its suite, dataset and
+    profile (empty when it is the only one)."""
+    g = table.group
+    siblings = [t.group for t in tables if t.group.same_place() == g.same_place()]
+    if len(siblings) < 2:
+        return ""
+
+    def differs(name: str) -> bool:
+        return len({getattr(s, name) for s in siblings}) > 1
+
+    parts = []
+    if differs("fingerprint"):
+        parts.append(f"data `{g.fingerprint or 'not recorded'}`")
+    if differs("classes"):
+        counts = {len(s.classes or ()) for s in siblings}
+        if not g.classes:
+            parts.append("classes not recorded")
+        else:
+            parts.append(f"{len(g.classes)} classes" if len(counts) > 1 else f"classes {', '.join(g.classes)}")
+    if differs("resolution"):
+        parts.append(f"{g.resolution} px")
+    if differs("channels"):
+        parts.append(f"{g.channels} channels")
+    return ", " + ", ".join(parts)
 
 
 def render_markdown(tables: list[Table], registry: Registry, assets: Optional[str] = None) -> str:
@@ -206,22 +262,26 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
         "↓ lower is better, ↑ higher is better. What each result key measures and how: "
         "`ganbench protocols`. Every number a paper reported about a GAN and result key "
         "measured here is listed beside ours with its source and whether the two may be "
-        "compared; all of them: `ganbench references`."
+        "compared; all of them: `ganbench references`. Each table holds one data fingerprint, "
+        "class set, resolution and profile: seeds are averaged, and GANs ranked, only within a table."
     )
     for table in tables:
         g = table.group
         kind = "synthetic phantom, not patient data" if table.synthetic else f"dataset family `{table.dataset_family}`"
-        out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`", ""]
+        out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`{distinctions(table, tables)}", ""]
+        out += [data_line(table), ""]
         out.append(measured_table(table, registry, assets))
         leakage = data_leakage(table)
         if leakage:
             out += ["", f"Data check: {leakage}."]
-        failures = sorted({f"{r['gan']} seed {r['seed']}: {r['error']}" for r in table.rows if r["status"] == "failed"})
+        failures = sorted({f"{r['gan']} seed {r['seed']}: {r.get('error')}" for r in table.rows if r.get("status") == "failed"})
         if failures:
             out += ["", "Failed: " + "; ".join(failures)]
+        if table.excluded:
+            out += ["", "Excluded, not counted in any mean: " + "; ".join(sorted(set(table.excluded)))]
         intervals = interval_table(table, registry)
         if intervals:
-            out += ["", "### 95% confidence intervals over seeds (Student's t)", "", intervals]
+            out += ["", "### 95% confidence intervals over seeds (Student's t, clipped to each key's range)", "", intervals]
         detail = detail_table(table, registry)
         if detail:
             out += ["", "### More result keys", "", detail]
@@ -243,5 +303,5 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
         reported = reported_table(table, references)
         if reported:
             out += ["", "### Reported in papers beside measured here", "", reported]
-    out += ["", provenance_footer(tables), ""]
+    out += ["", statistics_footer(), "", provenance_footer(tables), ""]
     return "\n".join(out)

@@ -15,22 +15,29 @@ from .aggregate import Entry, Table
 from .comparison import comparability, direction_of, measured_for, orderings, references_for, registered_references
 
 FIELDS = (
-    "suite", "dataset", "profile", "dataset_family", "synthetic", "resolution", "gan", "metric", "key",
-    "classifier", "mean", "std", "ci95_low", "ci95_high", "n_seeds", "seeds", "n_real", "n_fake", "status",
+    "suite", "dataset", "profile", "dataset_fingerprint", "classes", "dataset_family", "synthetic", "resolution",
+    "channels", "gan", "metric", "key", "classifier", "mean", "std", "ci95_low", "ci95_high", "n_seeds", "seeds",
+    "n_real", "n_fake", "status", "n_excluded", "excluded",
 )
 
 
 def entry_record(table: Table, entry: Entry) -> dict[str, Any]:
+    """The statistics of one entry; ci95_low/high are the interval clipped to the key's
+    range (:attr:`Entry.interval`); ``excluded`` says why rows were not counted."""
     g = table.group
-    ci = entry.ci95
-    status = "ok" if entry.values else ("unavailable" if entry.unavailable else "failed")
+    interval = entry.interval or (None, None)
+    if entry.values:
+        status = "ok"
+    else:
+        status = "excluded" if entry.excluded else ("unavailable" if entry.unavailable else "failed")
     return {
-        "suite": g.suite, "dataset": g.dataset, "profile": g.profile, "dataset_family": table.dataset_family,
-        "synthetic": table.synthetic, "resolution": table.resolution, "gan": entry.gan, "metric": entry.metric,
-        "key": entry.key, "classifier": entry.classifier, "mean": entry.mean, "std": entry.std,
-        "ci95_low": None if ci is None else entry.mean - ci, "ci95_high": None if ci is None else entry.mean + ci,
-        "n_seeds": len(entry.values), "seeds": sorted(entry.seeds), "n_real": sorted(n for n in entry.n_real if n),
-        "n_fake": sorted(n for n in entry.n_fake if n), "status": status,
+        "suite": g.suite, "dataset": g.dataset, "profile": g.profile, "dataset_fingerprint": g.fingerprint,
+        "classes": list(g.classes) if g.classes else None, "dataset_family": table.dataset_family,
+        "synthetic": table.synthetic, "resolution": g.resolution, "channels": g.channels, "gan": entry.gan,
+        "metric": entry.metric, "key": entry.key, "classifier": entry.classifier, "mean": entry.mean, "std": entry.std,
+        "ci95_low": interval[0], "ci95_high": interval[1], "n_seeds": len(entry.values), "seeds": sorted(entry.seeds),
+        "n_real": sorted(n for n in entry.n_real if n), "n_fake": sorted(n for n in entry.n_fake if n),
+        "status": status, "n_excluded": len(entry.excluded), "excluded": list(entry.excluded),
     }
 
 
@@ -42,13 +49,19 @@ def entry_records(tables: list[Table]) -> list[dict[str, Any]]:
     ]
 
 
+def csv_cell(value: Any) -> Any:
+    """Lists in one cell: numbers joined by spaces, texts (which may hold spaces) by '; '."""
+    if isinstance(value, list):
+        return (" " if all(isinstance(v, int) for v in value) else "; ").join(map(str, value))
+    return "" if value is None else value
+
 
 def to_csv(tables: list[Table]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     for record in entry_records(tables):
-        writer.writerow({k: " ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v) for k, v in record.items()})
+        writer.writerow({k: csv_cell(v) for k, v in record.items()})
     return buffer.getvalue()
 
 
@@ -73,6 +86,11 @@ def to_json(tables: list[Table], registry: Registry) -> str:
                 "suite": table.group.suite,
                 "dataset": table.group.dataset,
                 "profile": table.group.profile,
+                "dataset_fingerprint": table.group.fingerprint,
+                "classes": list(table.group.classes) if table.group.classes else None,
+                "resolution": table.group.resolution,
+                "channels": table.group.channels,
+                "excluded": sorted(set(table.excluded)),
                 "entries": entry_records([table]),
                 "reported": reported,
                 "rankings": [{**o.__dict__, "verdict": o.verdict} for o in rankings],
