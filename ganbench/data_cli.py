@@ -12,6 +12,7 @@ import click
 import numpy as np
 from PIL import Image
 
+from .data.class_warnings import class_count_warnings, class_size_warnings
 from .data.detect import detect_dataset, detections
 from .errors import GanbenchError
 from .progress import RichProgress
@@ -53,19 +54,31 @@ data_option = click.option("--data-option", "data_options", multiple=True, metav
 @click.argument("path", type=click.Path(path_type=Path))
 @dataset_option
 @data_option
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Warn about classes with fewer training images than this GAN batch size.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def inspect_command(ctx, path, dataset, data_options, as_json):
+def inspect_command(ctx, path, dataset, data_options, batch_size, as_json):
     """Layout detected, images per class and split, sizes and modes, files skipped and
-    why, and duplicates across the splits."""
+    why, duplicates across the splits, and warnings (one class; with --batch-size,
+    classes smaller than a batch)."""
     registry = ctx.obj.registry
     reader = configured_dataset(registry, path, dataset, parse_options(data_options))
     with RichProgress(_console()) as progress:
         report = reader.inspect(path, progress)
+    add_class_warnings(report, batch_size)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(report.render())
+
+
+def add_class_warnings(report, batch_size: Optional[int] = None) -> None:
+    """Append to ``report.warnings`` what :mod:`ganbench.data.class_warnings` finds in its
+    classes and training counts (every dataset plugin gets the same checks)."""
+    found = class_count_warnings(report.dataset, report.class_names)
+    if batch_size is not None:
+        found += class_size_warnings(report.counts.get("train", {}), batch_size)
+    report.warnings.extend(w for w in found if w not in report.warnings)
 
 
 @data_group.command("detect")

@@ -532,12 +532,14 @@ def test_other_folders_beside_split_folders_and_macos_junk(tmp_path):
     data = ImageFolder().load(root, 8, 1, SILENT)
     assert len(data.train) == 4 and len(data.test) == 2
     assert "Validation" in data.notes
+    # Every file inside a hidden folder counts, wherever the folder is (here the root).
+    assert data.skipped == {"hidden file": 1} and "__MACOSX/ (1 file)" in data.notes
     flat = tmp_path / "flat"
     make_flat(flat, {"a": 3, "b": 3})
     shutil.copytree(root / "__MACOSX", flat / "__MACOSX")
     (flat / "a" / "._img (0).png").write_bytes(b"\0")
     data = ImageFolder().load(flat, 8, 1, SILENT)
-    assert data.class_names == ("a", "b") and data.skipped == {"hidden file": 1}
+    assert data.class_names == ("a", "b") and data.skipped == {"hidden file": 2}
 
 
 def test_loose_files_counted_once_in_layout_b(tmp_path):

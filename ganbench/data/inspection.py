@@ -41,6 +41,9 @@ class Inspection:
     notes: list[str] = field(default_factory=list)
     #: Patients (volumes, DICOM PatientIDs) per split, where identity is known.
     patients: dict[str, int] = field(default_factory=dict)
+    #: One line each: what makes some numbers on this data meaningless or fragile
+    #: (:mod:`ganbench.data.class_warnings`); shown before everything else is read.
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,4 +76,6 @@ class Inspection:
             for train, test, how in self.duplicate_examples:
                 lines.append(f"  {test}  =  {train}  ({how})")
         lines += [f"note: {note}" for note in self.notes]
+        if self.warnings:
+            lines += [""] + [f"warning: {warning}" for warning in self.warnings]
         return "\n".join(lines)

@@ -16,8 +16,10 @@ import torch
 
 from ..errors import DatasetLayoutError
 from ..specs import ImageSplit, LoadedData
+from .class_warnings import class_count_warnings
 from .duplicates import cross_split_duplicates
 from .pixels import array_to_square, scale_to_uint8
+from .reader_warnings import WarningTally
 from .splits import patient_split
 
 #: Percentiles of a volume's non-zero voxels mapped to grey 0 and 255: robust to the
@@ -44,6 +46,8 @@ class SliceSet:
     patients: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    #: What the reading library warned about (de-identified message -> times), if anything.
+    warnings: WarningTally = field(default_factory=lambda: WarningTally(""))
 
     def add(self, slice_2d: np.ndarray, window: tuple[float, float], label: int, patient: str, source: str) -> None:
         grey = scale_to_uint8(slice_2d, *window)
@@ -60,7 +64,20 @@ class SliceSet:
             "sources": np.array(self.sources, dtype=str),
             "skipped_reasons": np.array(sorted(self.skipped), dtype=str).reshape(-1),
             "skipped_counts": np.array([self.skipped[r] for r in sorted(self.skipped)], np.int64),
+            "warning_library": np.array(self.warnings.library),
+            "warning_messages": np.array(sorted(self.warnings.counts), dtype=str).reshape(-1),
+            "warning_counts": np.array([self.warnings.counts[m] for m in sorted(self.warnings.counts)], np.int64),
         }
+
+
+def warnings_of(arrays: dict[str, np.ndarray]) -> WarningTally:
+    """The reading library's warnings kept in :meth:`SliceSet.arrays` (none in a cache
+    written before they were kept)."""
+    if "warning_messages" not in arrays:
+        return WarningTally("")
+    tally = WarningTally(str(arrays["warning_library"]))
+    tally.counts.update({str(m): int(n) for m, n in zip(arrays["warning_messages"], arrays["warning_counts"])})
+    return tally
 
 
 def loaded_from_slices(
@@ -93,10 +110,13 @@ def loaded_from_slices(
 
     n_patients = {s: len({patients[i] for i in idx}) for s, idx in (("train", train_idx), ("test", test_idx))}
     skipped_text = ", ".join(f"{n} {r}" for r, n in sorted(skipped.items())) or "none"
+    tally = warnings_of(arrays)
     notes = (
         f"{describe}; patient-level split: {n_patients['train']} patients / {len(train_idx)} slices train, "
         f"{n_patients['test']} patients / {len(test_idx)} slices test ({test_fraction:g} held out); "
         f"duplicates: {report.summary()}; skipped: {skipped_text}"
+        + (f"; {tally.details()}" if tally.total else "")
+        + "".join(f"; warning: {w}" for w in class_count_warnings(name, class_names))
     )
     return LoadedData(
         name=name,

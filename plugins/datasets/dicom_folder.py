@@ -19,6 +19,11 @@ patients by them, so share the salt to reproduce a split on another machine. No 
 path is logged or stored (paths often carry patient names). **Text burned into the
 pixels (names on screenshots, scanner annotations) cannot be detected or removed**:
 look at the sample images before sharing anything derived from them.
+
+pydicom's warnings (one per non-conforming element of every file) are caught while
+reading, never printed: the run's log gets one line with their count and the data notes
+(``ganbench data inspect``) the most frequent messages, with quoted values removed
+(:mod:`ganbench.data.reader_warnings`).
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ import numpy as np
 from ganbench import hookimpl
 from ganbench.data.cache import cache_file, load_arrays, save_arrays
 from ganbench.data.inspection import Inspection, split_counts
+from ganbench.data.reader_warnings import WarningTally, captured_warnings
 from ganbench.data.splits import parse_test_fraction
-from ganbench.data.volumes import WINDOW_PERCENTILES, SliceSet, loaded_from_slices, percentile_window
+from ganbench.data.volumes import WINDOW_PERCENTILES, SliceSet, loaded_from_slices, percentile_window, warnings_of
 from ganbench.errors import DatasetLayoutError
 from ganbench.paths import cache_dir
 from ganbench.specs import Dataset, Detection, LoadedData, Progress, SilentProgress
@@ -123,16 +129,23 @@ class DicomFolder(Dataset):
         classes = self._class_folders(root)
         if not classes:
             return Detection(False, "no class folders")
-        for cls in classes:
-            for file in _files(root / cls)[:20]:
-                try:
-                    pydicom.dcmread(file, stop_before_pixels=True)
-                    return Detection(True, f"DICOM files in class folders {', '.join(classes)}")
-                except Exception:
-                    continue
+        with captured_warnings("pydicom"):  # reading reports them; detection stays quiet
+            for cls in classes:
+                for file in _files(root / cls)[:20]:
+                    try:
+                        pydicom.dcmread(file, stop_before_pixels=True)
+                        return Detection(True, f"DICOM files in class folders {', '.join(classes)}")
+                    except Exception:
+                        continue
         return Detection(False, "no DICOM file among the first files of each class folder")
 
     def _read(self, root: Path, classes: list[str], size: int, progress: Progress) -> SliceSet:
+        with captured_warnings("pydicom") as tally:
+            slices = self._read_slices(root, classes, size, progress)
+        slices.warnings = tally
+        return slices
+
+    def _read_slices(self, root: Path, classes: list[str], size: int, progress: Progress) -> SliceSet:
         import pydicom
 
         key = salt()
@@ -219,6 +232,9 @@ class DicomFolder(Dataset):
         return h.hexdigest()[:16]
 
     def load(self, path: Optional[Path], image_size: int, channels: int, progress: Progress = SilentProgress()) -> LoadedData:
+        return self._load(path, image_size, channels, progress)[0]
+
+    def _load(self, path, image_size: int, channels: int, progress: Progress) -> tuple[LoadedData, WarningTally]:
         if path is None:
             raise DatasetLayoutError(f"dicom-folder needs --data PATH to {self.obtain}")
         root = Path(path).expanduser()
@@ -233,25 +249,30 @@ class DicomFolder(Dataset):
         if arrays is None:
             arrays = self._read(root, classes, image_size, progress).arrays()
             save_arrays(cached, fingerprint, arrays, progress)
+        tally = warnings_of(arrays)
+        if tally.total:  # once per load, from the cache too: the log says the data was not clean
+            progress.log(tally.headline(self.name))
         window = self.window_text if isinstance(self.window, str) else f"center {self.window[0]:g}, width {self.window[1]:g}"
         describe = (
             f"DICOM series from {len(classes)} class folders, ordered by slice position, rescaled, window {window} "
             f"(percentiles {WINDOW_PERCENTILES} where needed), resized to {image_size}x{image_size}; patients keyed by salted hashes"
         )
-        return loaded_from_slices(
+        data = loaded_from_slices(
             arrays, name=self.name, family=self.family, class_names=tuple(classes), channels=channels,
             test_fraction=self.test_fraction, fingerprint=fingerprint, describe=describe,
         )
+        return data, tally
 
     def inspect(self, path: Optional[Path], progress: Progress = SilentProgress()) -> Inspection:
-        data = self.load(path, 64, 1, progress)
+        data, tally = self._load(path, 64, 1, progress)
         counts = split_counts(data)
         return Inspection(
             dataset=self.name, root="(not shown: DICOM paths may name patients)",
             layout="DICOM series in class folders", class_names=data.class_names, counts=counts,
             skipped=dict(data.skipped), duplicates=data.leakage,
             patients={s: len(set(data.patients[s])) for s in ("train", "test")},
-            notes=["counts are slices", "text burned into the pixels cannot be detected: look at the images before sharing"],
+            notes=["counts are slices", "text burned into the pixels cannot be detected: look at the images before sharing"]
+            + ([tally.details()] if tally.total else []),
         )
 
 

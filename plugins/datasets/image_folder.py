@@ -25,8 +25,17 @@ counted); ``test_fraction`` (0.2, or "80/20", "70/30") for layout B; ``crop_bord
 images with an exact or near twin in the training split; ``exact`` or ``near`` drop them).
 
 Class names are the sorted class-folder names (or the class map's, in its order). Images are read with Pillow
-(.jpg .jpeg .png .bmp .tif .tiff, any case); other files, hidden files, empty files and
-files Pillow cannot decode are skipped and counted by reason in ``LoadedData.skipped``.
+(.jpg .jpeg .png .bmp .tif .tiff, any case); other files, hidden files, empty files,
+images over Pillow's decompression-bomb limit and files Pillow cannot decode are skipped,
+counted by reason in ``LoadedData.skipped`` and named (a few per reason, with the size of
+an over-large image) in the notes and in ``ganbench data inspect``.
+
+Hidden means a name starting with "." or ``__MACOSX``. Every file the reader would
+otherwise meet counts once as a "hidden file": a hidden file in the root, a split folder
+or a class folder, and every file at any depth inside a hidden folder there (a
+``.ipynb_checkpoints/`` folder with 3 images counts 3, and is named with its count).
+Folders the reader does not read at all (unlisted folders beside the split folders,
+subfolders of class folders) are counted as folders, not opened.
 
 Preprocessing, per image:
 
@@ -53,7 +62,7 @@ from concurrent.futures import ThreadPoolExecutor
 from copy import copy as cls_copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -62,6 +71,7 @@ from PIL import Image, ImageOps
 from ganbench import hookimpl
 from ganbench.data.cache import cache_file, load_arrays, save_arrays
 from ganbench.data.class_map import parse_class_map, relabel
+from ganbench.data.class_warnings import class_count_warnings
 from ganbench.data.duplicates import cross_split_duplicates, pixel_digest
 from ganbench.data.inspection import Inspection
 from ganbench.data.pixels import crop_to_content, square_resize, to_grey
@@ -83,10 +93,13 @@ BRAIN_TUMOR_CLASSES = frozenset({"glioma_tumor", "meningioma_tumor", "no_tumor",
 #: Skip reasons, as they appear in ``LoadedData.skipped``.
 UNKNOWN_EXTENSION = "unknown extension"
 UNREADABLE = "unreadable image"
+TOO_LARGE = "image too large to decode safely (over Pillow's decompression-bomb limit; downscale it)"
 EMPTY_FILE = "empty file"
 HIDDEN_FILE = "hidden file"
 NOT_IN_CLASS_FOLDER = "file outside a class folder"
 NESTED_FOLDER = "subfolder inside a class folder (not read)"
+#: Skipped files named per reason in the notes and the inspection (the cache keeps as many).
+EXAMPLES_SHOWN = 5
 
 EXPECTED_LAYOUT = (
     "expected one of these layouts:\n"
@@ -118,10 +131,17 @@ class _Scan:
     #: split ("train"/"test" for A, "all" for B) -> list of (relative posix path, label)
     files: dict[str, list[tuple[str, int]]]
     skipped: Counter = field(default_factory=Counter)
+    #: reason -> relative paths of the files (or folders, "name/ (n files)") skipped for it.
+    examples: dict[str, list[str]] = field(default_factory=dict)
     #: (relative path, size, mtime_ns) of every file looked at, for the fingerprint.
     stats: list[tuple[str, int, int]] = field(default_factory=list)
     split_dirs: tuple[str, ...] = ()
     ignored_dirs: tuple[str, ...] = ()
+
+    def skip(self, reason: str, name: str, files: int = 1) -> None:
+        """Count ``files`` skipped for ``reason`` and remember ``name`` as an example."""
+        self.skipped[reason] += files
+        self.examples.setdefault(reason, []).append(name)
 
 
 def _is_hidden(name: str) -> bool:
@@ -231,8 +251,9 @@ def _scan(root: Path, layout: FolderLayout = GENERIC_LAYOUT) -> _Scan:
             ignored_dirs=tuple(ignored) + tuple(d for d in top_dirs if d not in (train_dir, test_dir)),
         )
         for name in top_files:  # README, LICENSE, a zip next to the split folders, ...
-            scan.skipped[NOT_IN_CLASS_FOLDER] += 1
+            scan.skip(NOT_IN_CLASS_FOLDER, name)
             _record_stat(scan, root / name, name)
+        _count_hidden(scan, root, "")  # split folders count their own in _scan_split
         for split, name in (("train", train_dir), ("test", test_dir)):
             _scan_split(scan, root / name, name + "/", split)
     else:
@@ -268,11 +289,35 @@ def _record_stat(scan: _Scan, path: Path, rel: str) -> Optional[os.stat_result]:
     return st
 
 
+def _files_below(folder: Path) -> int:
+    """Files at any depth under ``folder`` (symlinked folders are not followed)."""
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def _count_hidden(scan: _Scan, folder: Path, prefix: str) -> None:
+    """Count the hidden files and the files inside hidden folders directly in ``folder``
+    (a root or split folder; class folders count theirs in :func:`_scan_split`)."""
+    for entry in _entries(folder):
+        if not _is_hidden(entry.name):
+            continue
+        if entry.is_dir():
+            _skip_hidden_folder(scan, folder / entry.name, prefix + entry.name)
+        else:
+            scan.skip(HIDDEN_FILE, prefix + entry.name)
+
+
+def _skip_hidden_folder(scan: _Scan, folder: Path, rel: str) -> None:
+    files = _files_below(folder)
+    if files:  # an empty hidden folder hides nothing
+        scan.skip(HIDDEN_FILE, f"{rel}/ ({files} file{'s' if files != 1 else ''})", files)
+
+
 def _scan_split(scan: _Scan, folder: Path, prefix: str, split: str) -> None:
     loose = [e.name for e in _entries(folder) if not _is_hidden(e.name) and not e.is_dir()]
     for name in loose:
-        scan.skipped[NOT_IN_CLASS_FOLDER] += 1
+        scan.skip(NOT_IN_CLASS_FOLDER, prefix + name)
         _record_stat(scan, folder / name, prefix + name)
+    _count_hidden(scan, folder, prefix)  # a split folder (layout A) or the root (layout B)
     for label, cls in enumerate(scan.class_names):
         cdir = folder / cls
         entries = _entries(cdir)
@@ -282,17 +327,19 @@ def _scan_split(scan: _Scan, folder: Path, prefix: str, split: str) -> None:
         for entry in entries:
             rel = f"{prefix}{cls}/{entry.name}"
             if entry.is_dir():
-                if not _is_hidden(entry.name):
+                if _is_hidden(entry.name):  # .ipynb_checkpoints/: every file in it counts
+                    _skip_hidden_folder(scan, cdir / entry.name, rel)
+                else:
                     subdirs.append(entry.name)
-                    scan.skipped[NESTED_FOLDER] += 1
+                    scan.skip(NESTED_FOLDER, rel + "/")
                 continue
             st = _record_stat(scan, cdir / entry.name, rel)
             if _is_hidden(entry.name):
-                scan.skipped[HIDDEN_FILE] += 1
+                scan.skip(HIDDEN_FILE, rel)
             elif Path(entry.name).suffix.lower() not in IMAGE_EXTENSIONS:
-                scan.skipped[UNKNOWN_EXTENSION] += 1
+                scan.skip(UNKNOWN_EXTENSION, rel)
             elif st is None or st.st_size == 0:
-                scan.skipped[EMPTY_FILE if st is not None else UNREADABLE] += 1
+                scan.skip(EMPTY_FILE if st is not None else UNREADABLE, rel)
             else:
                 scan.files[split].append((rel, label))
         if len(scan.files[split]) == found_before:
@@ -303,8 +350,49 @@ def _scan_split(scan: _Scan, folder: Path, prefix: str, split: str) -> None:
 # --------------------------------------------------------------------------- pixels
 
 
-def _decode(path: Path, size: int, crop_border: bool = False) -> Union[np.ndarray, str]:
-    """One file -> (size, size) uint8 grey array, or the reason it was skipped."""
+@dataclass(frozen=True)
+class _Skipped:
+    """Why a file gave no image, and what to show beside its name (e.g. its size)."""
+
+    reason: str
+    detail: str = ""
+
+    def example(self, rel: str) -> str:
+        return f"{rel} ({self.detail})" if self.detail else rel
+
+
+def _header_size(path: Path) -> Optional[tuple[int, int]]:
+    """(width, height) from the file's header, read by the Pillow plugin of its format
+    directly: ``Image.open`` refuses an image over the decompression-bomb limit with an
+    error that gives only the pixel count. Nothing beyond the header is decoded."""
+    Image.init()
+    try:
+        with open(path, "rb") as fp:
+            prefix = fp.read(16)
+            for factory, accept in list(Image.OPEN.values()):
+                accepted = accept(prefix) if accept is not None else True
+                if not accepted or isinstance(accepted, str):
+                    continue
+                fp.seek(0)
+                try:
+                    return tuple(factory(fp, str(path)).size)
+                except Exception:  # not this format after all: try the next
+                    continue
+    except OSError:
+        pass
+    return None
+
+
+def _too_large(path: Path, error: Exception) -> _Skipped:
+    size = _header_size(path)
+    if size is not None:
+        return _Skipped(TOO_LARGE, f"{size[0]} x {size[1]}")
+    pixels = "".join(ch for ch in str(error).split("pixels")[0] if ch.isdigit())
+    return _Skipped(TOO_LARGE, f"{int(pixels):,} pixels" if pixels else "")
+
+
+def _decode(path: Path, size: int, crop_border: bool = False) -> Union[np.ndarray, _Skipped]:
+    """One file -> (size, size) uint8 grey array, or why it was skipped."""
     try:
         with Image.open(path) as im:
             if im.format == "JPEG":
@@ -320,9 +408,11 @@ def _decode(path: Path, size: int, crop_border: bool = False) -> Union[np.ndarra
             if crop_border:
                 grey = crop_to_content(grey)
             arr = square_resize(grey, size)
-            return arr if arr.shape == (size, size) else UNREADABLE
-    except Exception:  # truncated, corrupt, not an image, decompression bomb, ...
-        return UNREADABLE
+            return arr if arr.shape == (size, size) else _Skipped(UNREADABLE)
+    except Image.DecompressionBombError as exc:  # its own reason: the file is fine, only too big
+        return _too_large(path, exc)
+    except Exception:  # truncated, corrupt, not an image, ...
+        return _Skipped(UNREADABLE)
 
 
 # --------------------------------------------------------------------------- plugin
@@ -340,6 +430,16 @@ def _flag(value, option: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise GanbenchError(f"the option {option} takes true or false, got {value!r}")
+
+
+def _skipped_text(skipped: Mapping[str, int], examples: Mapping[str, Sequence[str]]) -> str:
+    """"2 empty file (a/x.jpg, a/y.jpg), 1 unknown extension (b/notes.txt)" or "none"."""
+    parts = []
+    for reason, n in sorted(skipped.items()):
+        names = list(examples.get(reason, ()))
+        more = ", ..." if len(names) >= EXAMPLES_SHOWN and n > len(names) else ""
+        parts.append(f"{n} {reason}" + (f" ({', '.join(names)}{more})" if names else ""))
+    return ", ".join(parts) or "none"
 
 
 def _keep_copies_together(items, train_idx: list[int], test_idx: list[int]) -> tuple[list[int], list[int]]:
@@ -360,7 +460,9 @@ class _Decoded:
     train: tuple[np.ndarray, np.ndarray, list[str]]
     test: tuple[np.ndarray, np.ndarray, list[str]]
     skipped: dict[str, int]
-    unreadable: list[str] = field(default_factory=list)
+    #: reason -> the first EXAMPLES_SHOWN files skipped for it (the relative path, and a
+    #: detail such as an over-large image's size in brackets).
+    examples: dict[str, list[str]] = field(default_factory=dict)
     #: Layout B: test images moved to train because they copy a training image.
     moved: int = 0
 
@@ -492,7 +594,7 @@ class ImageFolder(Dataset):
         family = self.family
         if family == DEFAULT_FAMILY:
             family = detect_family(root, scan.class_names) or DEFAULT_FAMILY
-        skipped_text = ", ".join(f"{n} {r}" for r, n in sorted(skipped.items())) or "none"
+        skipped_text = _skipped_text(skipped, decoded.examples)
         classes_text = f"{len(class_names)} classes" + (f" (class map {self._class_map_text()})" if self.class_map else "")
         notes = (
             f"read from {root.resolve()} ({self._layout_text(scan)}); {len(train)} train / {len(test)} test images "
@@ -501,6 +603,7 @@ class ImageFolder(Dataset):
             f"duplicates: {report.summary()}"
             + (f" ({decoded.moved} exact copies of training images were kept out of the test split)" if decoded.moved else "")
             + f"; skipped: {skipped_text}"
+            + "".join(f"; warning: {w}" for w in class_count_warnings(self.name, class_names))
         )
         return LoadedData(
             name=self.name,
@@ -554,7 +657,7 @@ class ImageFolder(Dataset):
             sizes=sizes,
             modes=modes,
             skipped=dict(sorted(decoded.skipped.items())),
-            skipped_examples={UNREADABLE: decoded.unreadable[:5]} if decoded.unreadable else {},
+            skipped_examples=dict(decoded.examples),
             duplicates=report.summary(),
             duplicate_examples=examples,
             notes=notes,
@@ -604,12 +707,12 @@ class ImageFolder(Dataset):
             results = list(progress.track(map(work, paths), total=len(paths), description="decoding images"))
 
         skipped = Counter(scan.skipped)
-        unreadable: list[str] = []
+        examples = {reason: list(names) for reason, names in scan.examples.items()}
         good: dict[str, list[tuple[str, int, np.ndarray]]] = {s: [] for s in scan.files}
         for (split, rel, label), result in zip(jobs, results):
-            if isinstance(result, str):
-                skipped[result] += 1
-                unreadable.append(rel)
+            if isinstance(result, _Skipped):
+                skipped[result.reason] += 1
+                examples.setdefault(result.reason, []).append(result.example(rel))
             else:
                 good[split].append((rel, label, result))
 
@@ -632,7 +735,8 @@ class ImageFolder(Dataset):
                 return np.zeros((0, image_size, image_size), np.uint8), np.zeros((0,), np.int64), []
             return np.stack([a for _, _, a in items]), np.array([lbl for _, lbl, _ in items], np.int64), [r for r, _, _ in items]
 
-        return _Decoded(stack(train), stack(test), dict(skipped), unreadable, moved if scan.layout == "B" else 0)
+        examples = {reason: names[:EXAMPLES_SHOWN] for reason, names in sorted(examples.items())}
+        return _Decoded(stack(train), stack(test), dict(skipped), examples, moved if scan.layout == "B" else 0)
 
     @staticmethod
     def _check_classes(scan: _Scan, items, prefix: str, skipped: Counter) -> None:
@@ -654,12 +758,15 @@ class ImageFolder(Dataset):
             train = (z["train_images"], z["train_labels"], [str(f) for f in z["train_files"]])
             test = (z["test_images"], z["test_labels"], [str(f) for f in z["test_files"]])
             skipped = {str(r): int(n) for r, n in zip(z["skipped_reasons"], z["skipped_counts"])}
+            examples: dict[str, list[str]] = {}
+            for reason, name in zip(z["skipped_example_reasons"], z["skipped_example_files"]):
+                examples.setdefault(str(reason), []).append(str(name))
             moved = int(z["moved"])
         except KeyError:  # written by another version: rebuild
             return None
         if any(x.dtype != np.uint8 or x.ndim != 3 for x in (train[0], test[0])):
             return None
-        return _Decoded(train, test, skipped, moved=moved)
+        return _Decoded(train, test, skipped, examples, moved=moved)
 
     @staticmethod
     def _write_cache(path: Path, fingerprint: str, class_names, decoded: _Decoded, progress: Progress) -> None:
@@ -674,6 +781,8 @@ class ImageFolder(Dataset):
             "test_files": np.array(decoded.test[2], dtype=str).reshape(-1),
             "skipped_reasons": np.array(reasons, dtype=str).reshape(-1),
             "skipped_counts": np.array([decoded.skipped[r] for r in reasons], dtype=np.int64),
+            "skipped_example_reasons": np.array([r for r in reasons for _ in decoded.examples.get(r, ())], dtype=str).reshape(-1),
+            "skipped_example_files": np.array([f for r in reasons for f in decoded.examples.get(r, ())], dtype=str).reshape(-1),
             "moved": np.array(decoded.moved),
         }, progress)
 

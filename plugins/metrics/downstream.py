@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from ganbench import hookimpl
+from ganbench.data.class_warnings import require_classes_for_classification
 from ganbench.runner.translation import SOURCE_NAMES
 from ganbench.settings import Setting
 from ganbench.specs import Classifier, Evaluation, ImageSplit, Metric, MetricResult, Progress, to_unit_range
@@ -260,6 +261,8 @@ class DownstreamProtocol(Metric):
     def compute(self, evaluation: Evaluation, classifier: Optional[Classifier] = None) -> MetricResult:
         if classifier is None:
             raise ValueError(f"the {self.name} metric needs a classifier")
+        # One class would score a perfect accuracy whatever the generator does.
+        require_classes_for_classification(evaluation.data.class_names, self.name)
         spec = evaluation.data.image_spec
         hparams = classifier_hparams(classifier, evaluation.settings)
         real_train, validation = validation_split(evaluation.data.train)
