@@ -370,14 +370,10 @@ def _header_size(path: Path) -> Optional[tuple[int, int]]:
         with open(path, "rb") as fp:
             prefix = fp.read(16)
             for factory, accept in list(Image.OPEN.values()):
-                accepted = accept(prefix) if accept is not None else True
-                if not accepted or isinstance(accepted, str):
-                    continue
-                fp.seek(0)
                 try:
-                    return tuple(factory(fp, str(path)).size)
-                except Exception:  # not this format after all: try the next
-                    continue
+                    accepted = accept(prefix) if accept is not None else True
+                    if not accepted or isinstance(accepted, str):
+                        continue
     except OSError:
         pass
     return None
