@@ -140,13 +140,8 @@ def write_leaderboard(
     Markdown written to ``out`` links pictures in the folder ``out`` names without its
     suffix; they are drawn from the artifacts when ``source`` is a results directory."""
     plugins.registry.get("suites", suite)
-    if not source.exists():
-        raise GanbenchError(
-            f"--results {source}: no such results folder or .jsonl file "
-            "(run `ganbench run --suite SUITE --results DIR` first, or give the folder it wrote)"
-        )
     rows = load_rows(source, suite)
-    tables = aggregate(rows)
+    tables = aggregate(rows, plugins.registry)
     if export is not None:
         write_rows(rows, export)
     if fmt == "csv":

@@ -97,4 +97,4 @@ def load_rows(source: Path, suite: Optional[str] = None) -> list[dict[str, Any]]
         return read_rows(source, suite)
     if source.is_file():
         raise GanbenchError(f"{source} is neither a results directory nor a {SUFFIX} export")
-    return ResultsStore(source).rows(suite)
+    return ResultsStore.existing(source).rows(suite)

@@ -56,6 +56,8 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
         "gan_hparams": gan_hparams(gan, cell, settings),
         "dataset": cell.dataset,
         "dataset_fingerprint": data.fingerprint,
+        # The task: the leaderboard never averages or ranks runs of different class sets.
+        "class_names": list(data.class_names),
         "seed": cell.seed,
         "profile": cell.profile,
         "image_size": settings.image_size,

@@ -1,6 +1,6 @@
-"""The command's start-up: Ctrl-C while torch and the plugins load ends with a word,
+"""The command's own messages: Ctrl-C while torch and the plugins load ends with a word,
 not a traceback; a plugin that fails to load is one warning line for every command but
-`ganbench plugins`, which shows it."""
+`ganbench plugins`, which shows it; a leaderboard of a folder with no results says so."""
 
 from __future__ import annotations
 
@@ -40,3 +40,14 @@ def test_one_warning_line_for_a_broken_plugin_except_in_ganbench_plugins(capsys)
     assert len(lines) == 1 and "1 plugin(s) failed to load or register (broken)" in lines[0]
     warn_about_plugins(plugins, ["plugins"])
     assert capsys.readouterr().err == ""
+
+
+def test_leaderboard_of_a_missing_results_folder_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from ganbench.cli import cli
+    from ganbench.plugins import load_plugins
+
+    for source, message in ((tmp_path / "nope", "does not exist"), (tmp_path, "holds no results.sqlite")):
+        outcome = CliRunner().invoke(cli, ["leaderboard", "--suite", "brain-mri", "--results", str(source)], obj=load_plugins())
+        assert outcome.exit_code == 2 and message in outcome.output, outcome.output
