@@ -374,6 +374,10 @@ def _header_size(path: Path) -> Optional[tuple[int, int]]:
                     accepted = accept(prefix) if accept is not None else True
                     if not accepted or isinstance(accepted, str):
                         continue
+                    fp.seek(0)
+                    return tuple(factory(fp, str(path)).size)
+                except Exception:  # not this format after all: try the next
+                    continue
     except OSError:
         pass
     return None
