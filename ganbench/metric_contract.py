@@ -22,7 +22,8 @@ def result_problems(metric: Metric, result: Any, artifacts_dir: Optional[Path] =
     """Every way ``result`` breaks the metric contract, as one-line messages (empty when
     it keeps it): a :class:`~ganbench.specs.MetricResult` whose ``values`` is a non-empty
     dict of result keys the metric declares in ``result_keys``, each a finite real
-    number (bool, str, None, NaN and inf are not), counts that are None or non-negative
+    number (bool, str, None, NaN and inf are not) inside the key's declared
+    ``value_ranges`` (up to :data:`RANGE_TOLERANCE`), counts that are None or non-negative
     ints, and artifacts naming files that exist under ``artifacts_dir``."""
     if not isinstance(result, MetricResult):
         return [f"compute() must return a MetricResult, got {type(result).__qualname__}"]
@@ -36,6 +37,12 @@ def result_problems(metric: Metric, result: Any, artifacts_dir: Optional[Path] =
     bad = {k: v for k, v in values.items() if not is_finite_real(v)}
     if bad:
         problems.append(f"compute() must return finite real numbers, got {bad!r}")
+    outside = {
+        k: v for k, v in values.items() if k in metric.result_keys and k not in bad and not within(v, metric.range_of(k))
+    }
+    if outside:
+        ranges = ", ".join(f"{k}={v!r} not in {list(metric.range_of(k))}" for k, v in outside.items())
+        problems.append(f"compute() returned values outside their declared value_ranges: {ranges}")
     for count in ("n_real", "n_fake"):
         value = getattr(result, count)
         if not (value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)):
@@ -47,6 +54,15 @@ def result_problems(metric: Metric, result: Any, artifacts_dir: Optional[Path] =
         if missing:
             problems.append(f"MetricResult.artifacts must name files written under artifacts_dir; missing {missing}")
     return problems
+
+
+#: Rounding room at a range's ends: an SSIM of 1 + 1e-12 from float arithmetic is 1.
+RANGE_TOLERANCE = 1e-6
+
+
+def within(value: float, bounds: tuple[float, float]) -> bool:
+    low, high = bounds
+    return low - RANGE_TOLERANCE * max(1.0, abs(low)) <= value <= high + RANGE_TOLERANCE * max(1.0, abs(high))
 
 
 def is_finite_real(value: Any) -> bool:

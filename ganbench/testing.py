@@ -605,8 +605,11 @@ def check_metric(
 ) -> Optional[Any]:
     """Check a :class:`~ganbench.specs.Metric` on a tiny evaluation (or ``evaluation``);
     returns its result, or None when the metric says it is unavailable here. A
-    downstream metric trains ``classifier`` (default: a linear one, for one epoch)."""
-    from .specs import DIRECTIONS, MetricResult
+    downstream metric trains ``classifier`` (default: a linear one, for one epoch).
+    ``settings`` must be well-formed declarations, and ``compute`` may read no key of
+    ``evaluation.settings`` but those, the classifier's and the runner's."""
+    from .metric_contract import result_problems
+    from .specs import DIRECTIONS
 
     c = _Contract("metrics", metric)
     c.require(isinstance(metric.kind, str) and metric.kind != "", f"kind must be a non-empty string, got {metric.kind!r}")
@@ -646,21 +649,9 @@ def check_metric(
             not undeclared,
             f"{call} read settings it does not declare in `settings`: {undeclared} (a run refuses undeclared settings)",
         )
-        c.require(isinstance(result, MetricResult), f"{call} must return a MetricResult, got {type(result).__qualname__}")
-        values = result.values
-        c.require(isinstance(values, dict) and values, f"{call} returned no values")
-        undeclared = sorted(set(values) - set(keys))
-        c.require(not undeclared, f"{call} returned keys not in result_keys: {undeclared}")
-        bad = {
-            k: v for k, v in values.items()
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v)
-        }
-        c.require(not bad, f"{call} must return finite real numbers, got {bad!r}")
-        for count in ("n_real", "n_fake"):
-            value = getattr(result, count)
-            c.require(value is None or (isinstance(value, int) and value >= 0), f"MetricResult.{count} must be None or a count, got {value!r}")
-        missing = [f for f in result.artifacts.values() if not (evaluation.artifacts_dir / f).is_file()]
-        c.require(not missing, f"MetricResult.artifacts must name files written under artifacts_dir; missing {missing}")
+        # The same rules the runner enforces on every call (ganbench.metric_contract).
+        problems = result_problems(metric, result, evaluation.artifacts_dir)
+        c.require(not problems, f"{call}: {'; '.join(problems)}")
     return result
 
 

@@ -174,6 +174,13 @@ def test_result_problems_name_each_breach(broken, message):
     assert any(message in p for p in problems), problems
 
 
+def test_a_value_outside_its_declared_range_is_a_breach():
+    bounded = metric("bounded", ["accuracy"], None)
+    bounded.value_ranges = {"accuracy": (0.0, 1.0)}
+    assert "outside their declared value_ranges" in result_problems(bounded, MetricResult({"accuracy": 1.4}))[0]
+    assert result_problems(bounded, MetricResult({"accuracy": 1.0 + 1e-12})) == []
+
+
 def test_a_good_result_has_no_problems():
     good = metric("good", ["g"], None)
     assert result_problems(good, MetricResult({"g": 0.5}, n_real=3, n_fake=2)) == []
