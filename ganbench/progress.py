@@ -65,4 +65,5 @@ class RichProgress(Progress):
         return advance
 
     def log(self, message: str) -> None:
-        self.bars.console.print(message)
+        # Messages carry file and class names, which may hold brackets: print them as they are.
+        self.bars.console.print(message, markup=False, highlight=False)

@@ -252,3 +252,51 @@ def test_training_leaves_the_callers_random_state_alone():
     train(model, split, hparams, 0, CPU, SilentProgress())
     assert torch.equal(torch.rand(3), expected)
 
+
+
+# --------------------------------------------------------------------------- data warnings
+
+
+class Recording(SilentProgress):
+    def __init__(self):
+        self.messages: list[str] = []
+
+    def log(self, message):
+        self.messages.append(message)
+
+
+def test_the_run_log_warns_about_classes_smaller_than_a_batch_and_one_class_data(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from ganbench.runner.suite_run import RunRequest, run_suite
+
+    small = types.ModuleType("small_data")
+
+    @hookimpl
+    def register_datasets(register):
+        register(type("SmallPhantom", (BrainPhantom,), {"name": "small-phantom"})(train_per_class=2, test_per_class=2))
+
+    @hookimpl
+    def register_suites(register):
+        register(Suite(
+            name="small", description="classes smaller than a batch", gans=("dcgan",), datasets=("small-phantom",),
+            takes_data=True, metrics=("psnr",), classifiers=(), profiles=PROFILE,
+        ))
+
+    small.register_datasets, small.register_suites = register_datasets, register_suites
+    registry = load_plugins(extra_modules=[("small-data", small)]).registry
+
+    progress = Recording()
+    run_suite(registry, RunRequest(suite="small", device="cpu", results_dir=tmp_path / "a"), progress)
+    warnings = [m for m in progress.messages if m.startswith("warning:")]
+    assert len(warnings) == 4 and all("fewer than the batch size 4 of dcgan" in w for w in warnings), warnings
+
+    one_class = tmp_path / "one-class" / "glioma"
+    one_class.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(one_class / f"{i}.png")
+    progress = Recording()
+    run_suite(registry, RunRequest(suite="small", data=tmp_path / "one-class", device="cpu", results_dir=tmp_path / "b"), progress)
+    assert any("only the class 'glioma'" in m for m in progress.messages if m.startswith("warning:")), progress.messages

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
+from ..data.class_warnings import class_count_warnings, class_size_warnings
 from ..data.detect import detect_dataset
 from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
@@ -19,7 +20,7 @@ from ..results.folder import prepare_results_dir, set_aside_abandoned
 from ..results.store import ResultsStore
 from ..settings import resolve_metric_settings
 from ..specs import PROFILES, LoadedData, Progress, SilentProgress, Suite
-from .cell import CellContext, cell_config, run_cell
+from .cell import CellContext, cell_config, gan_hparams, run_cell, training_mode
 from .matrix import Cell, expand
 
 
@@ -137,6 +138,7 @@ def run_suite(
     # A cell another run is running now is put off to the end; then this run waits for
     # that run's claim and skips the cell if it finished there (runs it if not).
     deferred: list[tuple[Cell, LoadedData]] = []
+    warned: set[tuple[str, str]] = set()
     for cell in cells:
         if cell.dataset not in loaded:
             dataset = registry.get("datasets", cell.dataset)
@@ -146,7 +148,13 @@ def run_suite(
             if dataset.needs_path and path is None:
                 raise GanbenchError(f"dataset {dataset.name!r} needs --data PATH ({dataset.obtain})")
             loaded[cell.dataset] = dataset.load(path, settings.image_size, settings.channels, progress)
+            for line in class_count_warnings(cell.dataset, loaded[cell.dataset].class_names):
+                progress.log(f"warning: {line}")
         data = loaded[cell.dataset]
+        if (cell.dataset, cell.gan) not in warned:
+            warned.add((cell.dataset, cell.gan))
+            for line in batch_warnings(cell, data, ctx):
+                progress.log(f"warning: {line}")
         claim = try_claim(ctx.results_dir, cell.key)
         if claim is None:
             progress.log(f"{cell.key}: {holder(ctx.results_dir, cell.key)} is running it; coming back to it after the other cells")
@@ -162,6 +170,19 @@ def run_suite(
         summary.outcomes.append(outcome)
         on_cell(outcome)
     return summary
+
+
+def batch_warnings(cell: Cell, data: LoadedData, ctx: CellContext) -> list[str]:
+    """Classes (or, for a GAN trained on every class at once, the whole training split)
+    with fewer training images than the GAN's batch size."""
+    gan = ctx.registry.get("gans", cell.gan)
+    batch = int(gan_hparams(gan, cell, ctx.settings)["batch_size"])
+    if training_mode(gan, ctx.suite) == "one-model":
+        counts = {"all classes": len(data.train)}
+    else:
+        per_class = data.train.labels.bincount(minlength=len(data.class_names)).tolist()
+        counts = dict(zip(data.class_names, per_class))
+    return class_size_warnings(counts, batch, gan=cell.gan)
 
 
 def open_results(results_dir: Path, progress: Progress) -> ResultsStore:
