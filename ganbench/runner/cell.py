@@ -71,7 +71,7 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
         },
         "training": training_mode(gan, ctx.suite),
         # 1: every random draw of building and training comes from the cell's own seeded
-        # stream (training.isolated_rng); earlier rows drew from the shared global RNG.
+        # stream (ganbench.randomness.isolated_rng); earlier rows drew from the shared global RNG.
         "training_rng": 1,
         **(
             {"translation": {"source": ctx.suite.translation_source or "auto", "holdout": HOLDOUT_FRACTION}}

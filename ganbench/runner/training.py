@@ -4,36 +4,17 @@ one step, the core decides the batches, the step count and the seeds."""
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from typing import Iterator, Mapping, Optional
 
 import torch
 
 from ..errors import NonFiniteImagesError
+from ..randomness import isolated_rng
 from ..specs import GANModel, ImageSplit, Progress, SilentProgress, to_uint8, to_unit_range
 
 #: Offset between the seed of a GAN's initial weights and the seed of its training
 #: stream, so the two are different streams of torch's global RNG.
 TRAINING_STREAM = 1_000_003
-
-
-@contextmanager
-def isolated_rng(seed: int, device: torch.device) -> Iterator[None]:
-    """Run the block on torch's global RNG seeded with ``seed`` alone, and give the
-    caller's RNG state back afterwards.
-
-    GAN plugins draw latent noise, dropout masks and gradient-penalty interpolations
-    from the global RNG (dropout cannot take a ``torch.Generator``), so without this,
-    anything that touched the RNG between a cell's seed and its training (a feature
-    extraction that builds a network on a cache miss, another cell's work) would shift
-    that cell's numbers. Inside the block the stream depends on ``seed`` only; outside
-    it, nothing the block draws is seen."""
-    devices = []
-    if device.type == "cuda":
-        devices = [device.index if device.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 def build_model(gan, spec, hparams: Mapping, device: torch.device, seed: int) -> GANModel:

@@ -30,6 +30,7 @@ from torch import nn
 
 from ganbench import hookimpl
 from ganbench.data.class_warnings import require_classes_for_classification
+from ganbench.randomness import isolated_rng
 from ganbench.runner.translation import SOURCE_NAMES
 from ganbench.settings import Setting
 from ganbench.specs import Classifier, Evaluation, ImageSplit, Metric, MetricResult, Progress, to_unit_range
@@ -267,13 +268,15 @@ class DownstreamProtocol(Metric):
         hparams = classifier_hparams(classifier, evaluation.settings)
         real_train, validation = validation_split(evaluation.data.train)
         train, n_synthetic = self.training_set(evaluation, real_train)
-        torch.manual_seed(evaluation.seed)
         options = {name: hparams[name] for name in classifier.build_options if name in hparams}
-        model = classifier.build(spec.num_classes, spec.size, spec.channels, pretrained=bool(hparams.get("pretrained", False)), **options)
-        fit = fit_classifier(
-            model, train, hparams, evaluation.device, evaluation.seed, evaluation.progress,
-            description=f"{self.name}: training {classifier.name}", validation=validation,
-        )
+        # Initial weights and dropout from the run seed's own stream: nothing the other
+        # metrics drew moves them, and they move nothing after.
+        with isolated_rng(evaluation.seed, evaluation.device):
+            model = classifier.build(spec.num_classes, spec.size, spec.channels, pretrained=bool(hparams.get("pretrained", False)), **options)
+            fit = fit_classifier(
+                model, train, hparams, evaluation.device, evaluation.seed, evaluation.progress,
+                description=f"{self.name}: training {classifier.name}", validation=validation,
+            )
         test = evaluation.data.test
         negative = negative_class(evaluation.data.class_names)
         batch = 4 * int(hparams["batch_size"])
