@@ -379,7 +379,7 @@ def test_unwritable_cache_does_not_fail(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(data_cache.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr("tempfile.mkstemp", refuse)  # what every cache write starts with
     progress = Recording()
     data = ImageFolder().load(root, 8, 1, progress)
     assert len(data.train) == 6

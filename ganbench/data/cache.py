@@ -1,30 +1,84 @@
-"""Decoded datasets cached as ``.npz`` under ``ganbench.paths.cache_dir("datasets")``,
-keyed by a fingerprint of the files and the preprocessing. Writes are atomic; a cache
-that cannot be read is rebuilt, one that cannot be written is reported, never fatal."""
+"""Decoded datasets cached as ``.npz`` under ``ganbench.paths.cache_dir("datasets")``.
+
+The cache exists so that a run does not decode thousands of image files again, so its
+key cannot be a hash of the decoded pixels. Nor can it be the files' paths, sizes and
+modification times: ``cp -p``, ``rsync -a``, tar and ``os.utime`` carry timestamps over
+to changed files, and a key from metadata alone then hands back the old pixels (and the
+old dataset fingerprint, so finished cells are not re-run and a leaderboard mixes two
+datasets under one name). The key is therefore built from the files' *contents*:
+readers put :func:`file_digests` (SHA-256 of every file's bytes) into their fingerprint,
+with the preprocessing settings. Reading and hashing the bytes costs a small part of
+decoding them (for the Kaggle brain-MRI set: see :func:`file_digests`), and it is exact:
+any change to any file changes the key, and a timestamp change alone does not.
+
+Every entry also stores its full key, :data:`CACHE_VERSION` included, and is used only
+when that matches (bump the version when the stored arrays change meaning). Writes are
+atomic; an entry that cannot be read is rebuilt, one that cannot be written is reported,
+never fatal. Entries are read with ``allow_pickle=False``: a planted file cannot run code.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
-from ..paths import cache_dir
+from ..paths import cache_dir, write_atomically
 from ..specs import Progress
+
+#: Bump when the arrays a reader stores change meaning without its fingerprint changing.
+CACHE_VERSION = 2
+#: Files hashed at once: hashlib releases the GIL, so threads overlap reading and hashing.
+HASH_WORKERS = min(8, os.cpu_count() or 1)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes. Raises ``OSError`` when it cannot be read."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digests(paths: Sequence[Path]) -> list[str]:
+    """:func:`file_digest` of every path, in order; ``""`` for a file that cannot be read
+    (the reader skips and counts it when decoding). Measured on 2 busy cores: the 3264
+    files (96 MB) of the Kaggle brain-MRI set hash in about 1 s; decoding them took 15 s."""
+
+    def one(path: Path) -> str:
+        try:
+            return file_digest(path)
+        except OSError:
+            return ""
+
+    if len(paths) < 2 or HASH_WORKERS < 2:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="file-digest") as pool:
+        return list(pool.map(one, paths))
 
 
 def cache_file(prefix: str, fingerprint: str) -> Path:
     return cache_dir("datasets") / f"{prefix}-{fingerprint}.npz"
 
 
+def stored_key(fingerprint: str) -> str:
+    """What an entry records and is checked against: the fingerprint and the version."""
+    return f"{fingerprint}|dataset-cache-v{CACHE_VERSION}"
+
+
 def load_arrays(path: Path, fingerprint: str) -> Optional[dict[str, np.ndarray]]:
+    """The arrays cached for ``fingerprint``, or None when there are none (missing,
+    unreadable, written for another key or version, or holding pickled objects)."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as z:
-            if str(z["fingerprint"]) != fingerprint:
+            if str(z["fingerprint"]) != stored_key(fingerprint):
                 return None
             return {k: z[k] for k in z.files if k != "fingerprint"}
     except Exception:  # truncated or foreign: rebuilt by the caller
@@ -32,18 +86,7 @@ def load_arrays(path: Path, fingerprint: str) -> Optional[dict[str, np.ndarray]]
 
 
 def save_arrays(path: Path, fingerprint: str, arrays: dict[str, np.ndarray], progress: Progress) -> None:
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, fingerprint=np.array(fingerprint), **arrays)
-        os.replace(tmp_name, path)
-        tmp_name = None
+        write_atomically(path, lambda handle: np.savez(handle, fingerprint=np.array(stored_key(fingerprint)), **arrays))
     except OSError as exc:
         progress.log(f"{path.name}: could not write the cache: {exc}")
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass

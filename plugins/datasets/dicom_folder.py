@@ -39,7 +39,7 @@ from typing import Optional
 import numpy as np
 
 from ganbench import hookimpl
-from ganbench.data.cache import cache_file, load_arrays, save_arrays
+from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
 from ganbench.data.inspection import Inspection, split_counts
 from ganbench.data.reader_warnings import WarningTally, captured_warnings
 from ganbench.data.splits import parse_test_fraction
@@ -225,10 +225,10 @@ class DicomFolder(Dataset):
     def _fingerprint(self, root: Path, classes: list[str], size: int) -> str:
         h = hashlib.sha256()
         h.update(f"{PREPROCESS_VERSION}\nsize={size}\nwindow={self.window_text}\nsalt={hashlib.sha256(salt()).hexdigest()}\n".encode())
-        for cls in classes:
-            for file in _files(root / cls):
-                st = file.stat()
-                h.update(f"{file.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        # Contents, not timestamps: files changed in place keep theirs (ganbench.data.cache).
+        files = [file for cls in classes for file in _files(root / cls)]
+        for file, digest in zip(files, file_digests(files)):
+            h.update(f"{file.relative_to(root).as_posix()}\0{digest}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:16]
 
     def load(self, path: Optional[Path], image_size: int, channels: int, progress: Progress = SilentProgress()) -> LoadedData:

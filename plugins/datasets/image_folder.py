@@ -50,7 +50,9 @@ Preprocessing, per image:
 Results are ``uint8`` tensors ``N x C x H x W``. They are cached as ``.npz`` under
 ``ganbench.paths.cache_dir("datasets")`` keyed by the fingerprint: sha256 over the
 preprocessing version, size, channels, the split rule and every file's relative path,
-size and mtime (no pixel data is read to compute it).
+size and, for image files, the SHA-256 of its bytes (never its timestamp: files changed
+in place with their timestamps kept must not return old pixels; see
+:mod:`ganbench.data.cache`).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ import torch
 from PIL import Image, ImageOps
 
 from ganbench import hookimpl
-from ganbench.data.cache import cache_file, load_arrays, save_arrays
+from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
 from ganbench.data.class_map import parse_class_map, relabel
 from ganbench.data.class_warnings import class_count_warnings
 from ganbench.data.duplicates import cross_split_duplicates, pixel_digest
@@ -688,8 +690,14 @@ class ImageFolder(Dataset):
             f"crop_border={self.crop_border}", f"class_map={self._class_map_text()}", f"dedupe={self.dedupe}",
         ]
         h.update("\n".join(header).encode() + b"\n")
-        for rel, size, mtime in sorted(scan.stats):
-            h.update(f"{rel}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
+        # Contents, not timestamps (ganbench.data.cache); files that are never decoded
+        # count by name and size only.
+        candidates = {rel for items in scan.files.values() for rel, _ in items}
+        stats = sorted(scan.stats)
+        digests = iter(file_digests([scan.root / rel for rel, _, _ in stats if rel in candidates]))
+        for rel, size, _ in stats:
+            content = next(digests) if rel in candidates else "-"
+            h.update(f"{rel}\0{size}\0{content}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:16]
 
     def _build(self, scan: _Scan, image_size: int, progress: Progress) -> _Decoded:

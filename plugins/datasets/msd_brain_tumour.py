@@ -26,7 +26,7 @@ from typing import Optional
 import numpy as np
 
 from ganbench import hookimpl
-from ganbench.data.cache import cache_file, load_arrays, save_arrays
+from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
 from ganbench.data.inspection import Inspection, split_counts
 from ganbench.data.splits import parse_test_fraction
 from ganbench.data.volumes import SliceSet, loaded_from_slices, optional_int, parse_slice_range, percentile_window
@@ -108,9 +108,11 @@ class MSDBrainTumour(Dataset):
         header = [PREPROCESS_VERSION, f"size={size}", f"modality={self.modality}", f"slices={self.slices}",
                   f"min_tumour_pixels={self.min_tumour_pixels}"]
         h.update("\n".join(header).encode())
-        for path in volumes:
-            st = path.stat()
-            h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        # Contents of the volumes and their tumour masks, not timestamps: files changed in
+        # place keep theirs (ganbench.data.cache).
+        labels = [path.parent.parent / "labelsTr" / path.name for path in volumes]
+        for path, image, label in zip(volumes, file_digests(volumes), file_digests(labels)):
+            h.update(f"{path.name}\0{image}\0{label}\n".encode())
         return h.hexdigest()[:16]
 
     def _read(self, root: Path, size: int, progress: Progress) -> SliceSet:
