@@ -72,10 +72,10 @@ def test_fid_and_kid_report_intervals_only_when_asked(tmp_path, monkeypatch):
         n_real=30, n_fake=30, kid_subset_size=30, weights="w.pt",
     )
     monkeypatch.setattr(fidelity, "fidelity_scores", lambda evaluation: scores)
-    monkeypatch.setattr(fidelity, "fidelity_weights_path", lambda: tmp_path / "w.pt")
-    features = {True: gaussian_features(30, 16, 7), False: gaussian_features(30, 16, 8, shift=1.0)}
+    # Keyed by whether the set is cached: the real reference set is, the generated one not.
+    features = {False: gaussian_features(30, 16, 7), True: gaussian_features(30, 16, 8, shift=1.0)}
     monkeypatch.setattr(
-        fidelity, "inception_features", lambda images, device, progress, cache_key=None: features[cache_key is None]
+        fidelity, "inception_features", lambda images, device, progress, cache=False, description="": features[cache]
     )
 
     plain = make_evaluation(split, split, tmp_path)
@@ -85,7 +85,7 @@ def test_fid_and_kid_report_intervals_only_when_asked(tmp_path, monkeypatch):
     asked = make_evaluation(split, split, tmp_path, fidelity_bootstrap=100)
     fid_values = fidelity.FID().compute(asked).values
     kid_values = fidelity.KID().compute(asked).values
-    expected = bootstrap_intervals(features[True], features[False], 100)
+    expected = bootstrap_intervals(features[False], features[True], 100)
     assert (fid_values["fid_ci95_low"], fid_values["fid_ci95_high"]) == expected["fid"]
     assert (kid_values["kid_mean_ci95_low"], kid_values["kid_mean_ci95_high"]) == expected["kid"]
     assert np.isfinite(list(fid_values.values())).all()

@@ -14,10 +14,12 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
-from ganbench.paths import cache_dir
+from ganbench.paths import CACHE_ENV, cache_dir
 from ganbench.specs import Evaluation, ImageSplit, LoadedData, Metric, SilentProgress
 from ganbench_plugins.metrics import fidelity
+from ganbench_plugins.metrics.feature_cache import entry_path, feature_key, read_entry
 from ganbench_plugins.metrics.fidelity import FID, KID, PrecisionRecall
+from ganbench_plugins.metrics.inception_weights import CONVERTED_SHA256, fidelity_weights_path
 
 torch_fidelity = pytest.importorskip("torch_fidelity")
 from torch_fidelity.metric_fid import fid_statistics_to_metric  # noqa: E402
@@ -86,7 +88,8 @@ FAKES = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Per scenario: the Evaluation and both metrics' results (one network pass each).
+    """Per scenario: the Evaluation and the metrics' results (one network pass each for
+    the generated sets; the real set's features come from the cache after the first).
     About a minute on 2 CPU cores, most of it torch-fidelity's eigendecomposition of a
     2048 x 2048 matrix per FID; hence the ``slow`` marks."""
     out = {}
@@ -136,88 +139,139 @@ def test_kid_is_near_zero_for_the_same_distribution(runs):
 @pytest.mark.slow
 def test_results_carry_keys_sizes_and_protocol_record(runs):
     evaluation, fid, kid, _ = runs["different"]
-    # Without fidelity_bootstrap, the bootstrap interval keys stay out.
+    # Without fidelity_bootstrap, the bootstrap interval keys stay out; with n_fake =
+    # n_real <= 1000 every KID subset is the whole set, so kid_std is left out too.
     assert set(fid.values) == {"fid"} and set(FID.result_keys) == {"fid", "fid_ci95_low", "fid_ci95_high"}
-    assert set(kid.values) == {"kid_mean", "kid_std"}
+    assert set(kid.values) == {"kid_mean"}
     assert set(KID.result_keys) == {"kid_mean", "kid_std", "kid_mean_ci95_low", "kid_mean_ci95_high"}
     assert (fid.n_real, fid.n_fake, kid.n_real, kid.n_fake) == (N, N, N, N)
     record = json.loads((evaluation.artifacts_dir / fid.artifacts["fidelity"]).read_text())
     assert record["kid_subset_size"] == N
     assert record["fid"] == fid.values["fid"]
+    assert record["weights_sha256"] == CONVERTED_SHA256
+    assert "whole of both sets" in record["not_reported"]["kid_std"]
 
 
 @pytest.mark.slow
-def test_real_features_are_cached_by_torch_fidelity(runs):
-    name = fidelity.real_cache_name("noise-seed-1", torch.arange(N), fidelity.fidelity_weights_path())
-    cached = sorted(p.name for p in cache_dir("fidelity").glob(f"{name}-*"))
-    assert any("features" in p for p in cached) and any("stat-fid" in p for p in cached)
+def test_real_features_are_cached_under_their_pixels_hash(runs):
+    key = feature_key(REAL.images, f"{fidelity.FEATURE_EXTRACTOR}/{fidelity.FEATURE_LAYER}", CONVERTED_SHA256)
+    cached = read_entry(entry_path(key), key, N)
+    assert cached is not None and cached.shape == (N, 2048)
+    # torch-fidelity's own (pickled) cache is never written.
+    assert not (cache_dir() / "fidelity").exists() or not list((cache_dir() / "fidelity").iterdir())
+
+
+@pytest.mark.slow
+def test_cached_and_uncached_scores_are_identical(tmp_path, monkeypatch):
+    """The cache returns the very tensor computed: the same numbers to the last bit, and
+    the same as torch-fidelity's own calculate_metrics on these images."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cold-cache"))
+    fake, real = blob_images(8, seed=11), noise_images(12, seed=12)
+    cold = fidelity.compute_scores(fake, real, torch.device("cpu"))
+    warm = fidelity.compute_scores(fake, real, torch.device("cpu"))
+    assert warm == cold
+    # The reference: torch-fidelity end to end, its caching off, on the verified weights.
+    raw = torch_fidelity.calculate_metrics(
+        input1=fidelity.RGBUint8Images(fake.images), input2=fidelity.RGBUint8Images(real.images), cache=False,
+        feature_extractor=fidelity.FEATURE_EXTRACTOR, feature_extractor_weights_path=str(fidelity_weights_path()),
+        fid=True, kid=True, kid_subsets=fidelity.KID_SUBSETS, kid_subset_size=8, prc=True,
+        prc_neighborhood=fidelity.PRC_NEIGHBORHOOD, rng_seed=fidelity.KID_RNG_SEED, cuda=False,
+        batch_size=fidelity.feature_batch_size(torch.device("cpu")), save_cpu_ram=True, verbose=False,
+    )
+    assert cold.values == {
+        "fid": raw[fidelity.KEY_FID], "kid_mean": raw[fidelity.KEY_KID_MEAN], "kid_std": raw[fidelity.KEY_KID_STD],
+        "precision": raw["precision"], "recall": raw["recall"], "f_score": raw["f_score"],
+    }
 
 
 # --------------------------------------------------------------------------- wiring, without the network
 
 
-class RecordingCall:
-    """Stands in for torch_fidelity.calculate_metrics; records its arguments."""
+class StandInNetwork:
+    """Stands in for the Inception pass: 'features' are 8 pixel values per image (real
+    torch-fidelity formulas on them take milliseconds); records every set it is given."""
 
     def __init__(self):
         self.calls = []
 
-    def __call__(self, **kwargs):
-        self.calls.append(kwargs)
-        return {fidelity.KEY_FID: 12.5, fidelity.KEY_KID_MEAN: 0.25, fidelity.KEY_KID_STD: 0.5,
-                "precision": 0.75, "recall": 0.5, "f_score": 0.6}
+    def __call__(self, images, device, progress=SilentProgress(), description=""):
+        self.calls.append(images.clone())
+        return images.flatten(1)[:, :8].float()
 
 
 @pytest.fixture
-def recording(monkeypatch):
-    call = RecordingCall()
-    monkeypatch.setattr(torch_fidelity, "calculate_metrics", call)
-    return call
+def network(monkeypatch, tmp_path):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "private-cache"))
+    stand_in = StandInNetwork()
+    monkeypatch.setattr(fidelity, "extract_features", stand_in)
+    return stand_in
 
 
-def test_one_call_serves_both_metrics_with_the_right_arguments(tmp_path, recording):
+def test_one_pass_serves_all_three_metrics_with_the_right_sets(tmp_path, network):
     train = noise_images(40, seed=5)
     evaluation = make_evaluation(tmp_path, train, noise_images(12, seed=6), fingerprint="fp", n_real=30)
-    fid, kid = FID().compute(evaluation), KID().compute(evaluation)
-    assert len(recording.calls) == 1
-    assert fid.values == {"fid": 12.5} and kid.values == {"kid_mean": 0.25, "kid_std": 0.5}
-    assert (fid.n_real, fid.n_fake) == (30, 12)
-    kwargs = recording.calls[0]
-    assert kwargs["feature_extractor"] == "inception-v3-compat"
-    assert kwargs["feature_extractor_weights_path"] == str(fidelity.fidelity_weights_path())
-    assert kwargs["kid_subset_size"] == 12  # min(1000, n_real=30, n_fake=12)
-    assert kwargs["cuda"] is False and kwargs["verbose"] is False
+    fid, kid, prc = FID().compute(evaluation), KID().compute(evaluation), PrecisionRecall().compute(evaluation)
+    assert len(network.calls) == 2  # the generated set, the real set: once each
     index = evaluation.real_reference_index()
-    assert kwargs["input2_cache_name"] == fidelity.real_cache_name("fp", index, fidelity.fidelity_weights_path())
-    assert torch.equal(kwargs["input2"].images, train.images[index]) and len(index) == 30
-    assert torch.equal(kwargs["input1"].images, evaluation.fake.images)
+    assert torch.equal(network.calls[0], evaluation.fake.images)
+    assert torch.equal(network.calls[1], train.images[index]) and len(index) == 30
+    assert set(fid.values) == {"fid"} and set(kid.values) == {"kid_mean", "kid_std"}
+    assert set(prc.values) == {"precision", "recall", "f_score"}
+    assert (fid.n_real, fid.n_fake) == (30, 12)
+    record = json.loads((evaluation.artifacts_dir / "fidelity.json").read_text())
+    assert record["kid_subset_size"] == 12 and record["not_reported"] == {}  # min(1000, n_real=30, n_fake=12)
 
 
-def test_new_generated_images_are_scored_anew(tmp_path, recording):
+def test_new_generated_images_are_scored_anew(tmp_path, network):
     evaluation = make_evaluation(tmp_path, noise_images(20, seed=5), noise_images(8, seed=7), fingerprint="fp", n_real=20)
     FID().compute(evaluation)
     KID().compute(evaluation)
     evaluation.fake = noise_images(8, seed=8)
     KID().compute(evaluation)
-    assert len(recording.calls) == 2
-    assert torch.equal(recording.calls[1]["input1"].images, evaluation.fake.images)
+    # generated, real, generated again; the real set's features come from the cache.
+    assert len(network.calls) == 3
+    assert torch.equal(network.calls[2], evaluation.fake.images)
 
 
-def test_real_set_is_the_same_for_every_run(tmp_path, recording):
+def test_real_features_are_computed_once_for_every_run(tmp_path, network):
     train = noise_images(40, seed=5)
     for seed in (0, 1):
-        evaluation = make_evaluation(tmp_path, train, noise_images(8, seed=7), fingerprint="fp", n_real=25)
+        evaluation = make_evaluation(tmp_path / str(seed), train, noise_images(8, seed=7), fingerprint="fp", n_real=25)
         evaluation.seed = seed
         FID().compute(evaluation)
-    first, second = (call["input2"].images for call in recording.calls)
-    assert torch.equal(first, second) and first.shape[0] == 25
+    real_calls = [call for call in network.calls if len(call) == 25]
+    assert len(real_calls) == 1  # the second run read them from the cache
 
 
-def test_cache_name_depends_on_dataset_and_which_images(tmp_path):
-    weights = tmp_path / "w.pt"
-    subsets = (torch.arange(10), torch.arange(20), torch.arange(1, 11))
-    names = {fidelity.real_cache_name(fp, index, weights) for fp in ("a", "b") for index in subsets}
-    assert len(names) == 6
+def test_cache_follows_the_pixels_not_the_dataset_fingerprint(tmp_path, network):
+    """Images changed under an unchanged fingerprint (what a path/size/mtime fingerprint
+    gives for files rewritten with their timestamps kept) get their own features."""
+    fake = noise_images(8, seed=7)
+    before = make_evaluation(tmp_path / "a", noise_images(20, seed=5), fake, fingerprint="same", n_real=20)
+    after = make_evaluation(tmp_path / "b", blob_images(20, seed=9), fake, fingerprint="same", n_real=20)
+    stale, fresh = FID().compute(before).values["fid"], FID().compute(after).values["fid"]
+    assert len(network.calls) == 4 and fresh != stale
+    # The same pixels under another fingerprint are the same features: a cache hit.
+    moved = make_evaluation(tmp_path / "c", blob_images(20, seed=9), fake, fingerprint="other", n_real=20)
+    assert FID().compute(moved).values["fid"] == fresh and len(network.calls) == 5
+
+
+def test_kid_std_is_not_reported_when_every_subset_is_the_whole_set(tmp_path, network):
+    """At n_fake = n_real <= 1000 the 100 KID subsets are all the whole sets: torch-fidelity's
+    std is rounding noise, so the metric leaves it out and says why."""
+    evaluation = make_evaluation(tmp_path, noise_images(20, seed=5), noise_images(20, seed=7), fingerprint="fp", n_real=20)
+    kid = KID().compute(evaluation)
+    assert set(kid.values) == {"kid_mean"}
+    record = json.loads((evaluation.artifacts_dir / "fidelity.json").read_text())
+    assert "kid_std" not in record and "rounding" in record["not_reported"]["kid_std"]
+    assert "kid_std is then not reported" in KID.protocol
+    # What it would have said: a spread of nothing, on any features.
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
+    features = torch.randn(20, 8, generator=torch.Generator().manual_seed(0))
+    spread = kid_features_to_metric(features, features + 1, kid_subsets=100, kid_subset_size=20, verbose=False)
+    assert spread[fidelity.KEY_KID_STD] < 1e-6 * abs(spread[fidelity.KEY_KID_MEAN])
+    assert fidelity.kid_std_unavailable(20, 30, 20) is None and fidelity.kid_std_unavailable(1500, 1500, 1000) is None
 
 
 def test_grayscale_adapter_repeats_the_channel():

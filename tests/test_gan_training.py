@@ -16,7 +16,6 @@ from ganbench.runner.translation import holdout, translate
 from ganbench.specs import ImageSpec, ImageSplit, SilentProgress
 from ganbench_plugins.datasets.image_folder import ImageFolder
 from ganbench_plugins.metrics import fidelity
-from ganbench_plugins.metrics.inception_weights import fidelity_weights_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
@@ -60,7 +59,7 @@ def mri(shared_brain_mri):
 
 def fid(fake: torch.Tensor, real: ImageSplit, name: str) -> float:
     scores = fidelity.compute_scores(
-        ImageSplit(fake, torch.zeros(len(fake), dtype=torch.long)), real, f"test-training-{name}", fidelity_weights_path(), CPU
+        ImageSplit(fake, torch.zeros(len(fake), dtype=torch.long)), real, CPU
     )
     return scores.values["fid"]
 

