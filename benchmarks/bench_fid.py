@@ -130,7 +130,7 @@ def main(argv=None) -> int:
         bare_call(fake[:4], real[:4], weights, kid_subset_size=4)  # warm-up, untimed
 
         def ganbench_cold(round_):
-            shutil.rmtree(cache_root / "fidelity", ignore_errors=True)
+            shutil.rmtree(cache_root / "features", ignore_errors=True)  # the real-image feature cache
             return timed(ganbench_call, fake, real, workdir / f"cold-{round_}")
 
         def bare(round_):
