@@ -99,8 +99,8 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         dataset=dataset,
         data_options=parse_options(data_options),
         metric_settings=parse_options(metric_settings, "--metric-setting"),
-        gans=[g.strip() for g in gans.split(",") if g.strip()] if gans else None,
-        classifiers=[c.strip() for c in classifiers.split(",") if c.strip()] if classifiers else None,
+        gans=name_list(gans, "--gans", "gans"),
+        classifiers=name_list(classifiers, "--classifiers", "classifiers"),
         seeds=seeds,
         device=device,
         results_dir=results_dir,
@@ -128,6 +128,17 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         err_console.print(f"leaderboard: {out}")
     if summary.count("failed"):
         sys.exit(1)
+
+
+def name_list(raw: Optional[str], flag: str, kind: str) -> Optional[list[str]]:
+    """``"a, b"`` -> ``["a", "b"]``; None when the option was not given. An empty value
+    (``--gans ""``) is an error, not the suite's default: it would start every GAN."""
+    if raw is None:
+        return None
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if not names:
+        raise GanbenchError(f"{flag} is empty: give comma-separated names (`ganbench list {kind}`), or leave {flag} out for the suite's")
+    return names
 
 
 FORMATS = ("markdown", "csv", "json")
@@ -328,5 +339,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        err_console.print("aborted")
+        err_console.print(
+            "interrupted: finished cells are stored; re-run the same command to resume (the interrupted cell "
+            "starts again, and what it had written is moved to abandoned/ in the results folder)"
+        )
         sys.exit(130)

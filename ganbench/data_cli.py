@@ -19,13 +19,17 @@ from .progress import RichProgress
 
 
 def parse_options(pairs: Sequence[str], flag: str = "--data-option") -> dict[str, str]:
-    """``("a=1", "class_map=x=y+z")`` -> ``{"a": "1", "class_map": "x=y+z"}``."""
+    """``("a=1", "class_map=x=y+z")`` -> ``{"a": "1", "class_map": "x=y+z"}``. Raises
+    :class:`GanbenchError` for a pair without ``=`` or a key given twice with two values."""
     options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise GanbenchError(f"{flag} takes KEY=VALUE, got {pair!r}")
-        options[key.strip()] = value.strip()
+        key, value = key.strip(), value.strip()
+        if key in options and options[key] != value:
+            raise GanbenchError(f"{flag} {key} is given twice, as {options[key]!r} and {value!r}: give it once")
+        options[key] = value
     return options
 
 

@@ -3,6 +3,8 @@ plugins report progress without depending on rich."""
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -40,6 +42,8 @@ class RichProgress(Progress):
         if total is None and hasattr(iterable, "__len__"):
             total = len(iterable)
         task = self.bars.add_task(description, total=total)
+        self._plain(f"{description}: started" + (f" ({total})" if total else ""))
+        started = time.perf_counter()
         try:
             for item in iterable:
                 yield item
@@ -47,6 +51,13 @@ class RichProgress(Progress):
         finally:
             # Finished bars are removed so a long suite does not scroll hundreds of them.
             self.bars.remove_task(task)
+        self._plain(f"{description}: done in {time.perf_counter() - started:.0f} s")
+
+    def _plain(self, line: str) -> None:
+        """Bars draw nothing in a log file or a pipe: there, each stage's start and end
+        is a line instead."""
+        if not self.console.is_terminal:
+            self.log(line)
 
     def counter(self, total: int, description: str):
         task = self.bars.add_task(description, total=total)

@@ -51,3 +51,20 @@ def test_leaderboard_of_a_missing_results_folder_says_so(tmp_path):
     for source, message in ((tmp_path / "nope", "does not exist"), (tmp_path, "holds no results.sqlite")):
         outcome = CliRunner().invoke(cli, ["leaderboard", "--suite", "brain-mri", "--results", str(source)], obj=load_plugins())
         assert outcome.exit_code == 2 and message in outcome.output, outcome.output
+
+
+def test_an_empty_name_list_or_a_setting_given_twice_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from ganbench.cli import cli
+    from ganbench.plugins import load_plugins
+
+    for args, message in (
+        (["--gans", ""], "--gans is empty"),
+        (["--gans", " , "], "--gans is empty"),
+        (["--classifiers", ""], "--classifiers is empty"),
+        (["--metric-setting", "classifier_epochs=1", "--metric-setting", "classifier_epochs=2"], "classifier_epochs is given twice"),
+    ):
+        outcome = CliRunner().invoke(cli, ["run", "--suite", "brain-mri", "--results", str(tmp_path / "r"), *args], obj=load_plugins())
+        assert outcome.exit_code == 2 and message in outcome.output, outcome.output
+        assert not (tmp_path / "r").exists()

@@ -64,3 +64,13 @@ def test_rich_counter_ends_its_bar_at_the_total():
         advance(1)
         assert len(progress.bars.tasks) == 0
         advance(1)  # extra calls after the end are harmless
+
+
+def test_without_a_terminal_each_stage_is_a_plain_line():
+    # In a log file or a pipe the bars draw nothing; a user still sees what runs.
+    stream = io.StringIO()
+    with RichProgress(Console(file=stream, force_terminal=False)) as progress:
+        assert list(progress.track(range(3), description="dcgan seed 0: training")) == [0, 1, 2]
+    lines = stream.getvalue().splitlines()
+    assert "dcgan seed 0: training: started (3)" in lines
+    assert any(line.startswith("dcgan seed 0: training: done in ") for line in lines)
