@@ -5,18 +5,19 @@ optimisers learn, not just run.
 Why pixel statistics and not FID: at a few hundred steps a GAN's FID is a point on a
 trajectory, not a property. The same 200-step cell gave sn-gan 443 -> 469 on one CPU,
 443 -> 386 on another and 443 -> 418 with another random stream; cdcgan 433 -> 447, 417
-or 431. An FID drop that holds on any CPU needs about 1000 steps per family (20 to 40
-minutes of CI). What a GAN learns first, by a wide margin, is the images' first-order
+or 431. An FID drop that holds on any CPU needs far more steps (wgan-gp's FID first fell
+between 400 and 1000 steps): tens of minutes of CI. What a GAN learns first, by a wide margin, is the images' first-order
 statistics: the distribution of grey levels (dark background, bright tissue) and the
 mean image (where the head is). Both are measured against the class's real training
-images on 256 samples, before and after training; training must cut each by at least a
-quarter (to at most 0.75 of the untrained network's). Measured shares after training, grey levels / mean image (seed 0, this CPU):
-vanilla-gan 0.17 / 0.03, dcgan 0.19 / 0.05, sn-gan 0.09 / 0.06, lsgan 0.50 / 0.25,
-wgan 0.35 / 0.12, infogan 0.08 / 0.03, cyclegan 0.08 / 0.01; gan-4layer needs 400 steps
-(0.85 / 0.73 at 200, 0.49 / 0.27 at 400). cdcgan moves them far more slowly (0.72 / 0.91 after 200 steps,
-0.81 / 0.96 with batches of 32), at five times dcgan's cost per step: it is marked as an
-expected failure, not run, until that is understood. FID itself is tested against independent reference values in
-test_fidelity_metrics.py.
+images on 256 samples, before and after training; training must cut each by at least
+a quarter (to at most 0.75 of the untrained network's). Measured shares after training,
+grey levels / mean image (seed 0, this CPU): vanilla-gan 0.17 / 0.03, dcgan 0.19 / 0.05,
+sn-gan 0.09 / 0.06, lsgan 0.50 / 0.25, wgan 0.35 / 0.12, infogan 0.08 / 0.03, cyclegan
+0.08 / 0.01; gan-4layer needs 400 steps (0.85 / 0.73 at 200, 0.49 / 0.27 at 400).
+cdcgan moves them far more slowly (0.72 / 0.91 after 200 steps, 0.81 / 0.96 with batches
+of 32), at five times dcgan's cost per step: it is marked as an expected failure, not
+run, until that is understood. FID itself is tested against independent reference
+values in test_fidelity_metrics.py.
 
 Slow (the training: 30 s to 2 min per family on 2 CPU cores); needs ../shared/datasets.
 """
