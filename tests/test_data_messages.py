@@ -60,7 +60,8 @@ def flat_tree(root: Path, counts: dict[str, int], size: int = 24) -> Path:
 def inspect(*args: str):
     result = CliRunner().invoke(cli, ["data", "inspect", *args], obj=load_plugins(), catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    # --json is read from stdout alone: progress lines go to stderr.
+    return result.stdout if "--json" in args else result.output
 
 
 # --------------------------------------------------------------------------- skipped files are named
