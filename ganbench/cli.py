@@ -19,6 +19,7 @@ from .leaderboard.aggregate import aggregate
 from .leaderboard.assets import write_assets
 from .leaderboard.comparison import registered_references
 from .leaderboard.render import render_markdown
+from .leaderboard.paper_report import render_paper_report
 from .leaderboard.tables_out import to_csv, to_json
 from .plugins import Plugins, load_plugins
 from .progress import RichProgress
@@ -150,7 +151,7 @@ def write_leaderboard(
     """Render a suite's leaderboard from a results directory or an exported .jsonl file.
     Markdown written to ``out`` links pictures in the folder ``out`` names without its
     suffix; they are drawn from the artifacts when ``source`` is a results directory."""
-    plugins.registry.get("suites", suite)
+    suite_spec = plugins.registry.get("suites", suite)
     rows = load_rows(source, suite)
     tables = aggregate(rows, plugins.registry)
     if export is not None:
@@ -164,6 +165,9 @@ def write_leaderboard(
         if assets is not None and source.is_dir():
             write_assets(tables, source, assets)
         text = render_markdown(tables, plugins.registry, assets.name if assets else None)
+        if suite_spec.paper:
+            # A paper's suite opens with the paper's own tables and claims, ours beside them.
+            text = render_paper_report(suite_spec, tables, plugins.registry) + "\n" + text
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)

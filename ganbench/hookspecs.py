@@ -43,5 +43,12 @@ def register_references(register):
 
 
 @hookspec
+def register_claims(register):
+    """Register a paper's claims that one measured quantity beats another:
+    ``register(claim)`` with a :class:`ganbench.specs.Claim`; a paper suite's report
+    gives each a verdict from the measured runs."""
+
+
+@hookspec
 def register_commands(cli):
     """Add commands to the ``ganbench`` click group."""

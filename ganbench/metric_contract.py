@@ -31,14 +31,14 @@ def result_problems(metric: Metric, result: Any, artifacts_dir: Optional[Path] =
     if not isinstance(values, Mapping) or not values:
         return [f"compute() returned no values (values={values!r})"]
     problems = []
-    undeclared = sorted(str(k) for k in set(values) - set(metric.result_keys))
+    undeclared = sorted(str(k) for k in values if not metric.declares(k))
     if undeclared:
-        problems.append(f"compute() returned keys not in result_keys: {undeclared}")
+        problems.append(f"compute() returned keys not in result_keys: {undeclared} (nor a per_class_keys base qualified by a class)")
     bad = {k: v for k, v in values.items() if not is_finite_real(v)}
     if bad:
         problems.append(f"compute() must return finite real numbers, got {bad!r}")
     outside = {
-        k: v for k, v in values.items() if k in metric.result_keys and k not in bad and not within(v, metric.range_of(k))
+        k: v for k, v in values.items() if metric.declares(k) and k not in bad and not within(v, metric.range_of(k))
     }
     if outside:
         ranges = ", ".join(f"{k}={v!r} not in {list(metric.range_of(k))}" for k, v in outside.items())

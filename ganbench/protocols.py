@@ -81,7 +81,9 @@ def render_protocols(registry: Registry) -> str:
             f"### `{metric.name}`",
             "",
             f"{metric.description}. Kind: {metric.kind}; {metric.direction} is better; "
-            f"result keys: {', '.join(f'`{k}`' for k in metric.result_keys)}.",
+            f"result keys: {', '.join(f'`{k}`' for k in metric.result_keys)}"
+            + (f"; also per class as {', '.join(f'`{k}[<class>]`' for k in metric.per_class_keys)}" if metric.per_class_keys else "")
+            + ".",
             "",
             metric.protocol or "(no protocol stated by the plugin)",
             "",

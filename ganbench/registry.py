@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .errors import RegistrationError, UnknownNameError
-from .specs import GAN, Classifier, Dataset, Metric, Reference, Suite
+from .specs import GAN, Claim, Classifier, Dataset, Metric, Reference, Suite
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -19,7 +19,11 @@ KINDS: dict[str, tuple[str, type]] = {
     "classifiers": ("classifier", Classifier),
     "suites": ("suite", Suite),
     "references": ("reference", Reference),
+    "claims": ("claim", Claim),
 }
+#: Kinds whose names come from their source (a paper's table and row, a sentence), not
+#: from a person typing them on the command line.
+UNTYPED_NAMES = ("references", "claims")
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Registry:
         name = item.name
         # References are identified by their source, not chosen by a person, so only
         # the names people type on the command line must be lower-kebab.
-        if kind != "references" and not (isinstance(name, str) and KEBAB.match(name)):
+        if kind not in UNTYPED_NAMES and not (isinstance(name, str) and KEBAB.match(name)):
             raise RegistrationError(
                 f"plugin {provenance.plugin!r} registered a {word} named {name!r}; "
                 "names must be lower-kebab-case (e.g. 'my-gan')"
@@ -90,6 +94,11 @@ class Registry:
     def items(self, kind: str) -> Iterator[tuple[Any, Provenance]]:
         for name in self.names(kind):
             yield self._items[kind][name]
+
+    def in_registration_order(self, kind: str) -> list[Any]:
+        """The items of ``kind`` in the order their plugins registered them (a paper's
+        references in the order of its tables' rows and columns)."""
+        return [item for item, _ in self._items[kind].values()]
 
     def __contains__(self, kind_and_name: tuple[str, str]) -> bool:
         kind, name = kind_and_name

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence
 
@@ -22,6 +22,8 @@ import torch
 from torch import nn
 
 from .errors import GanbenchError, NonFiniteImagesError
+from .result_keys import base_of
+from .result_keys import parse as parse_result_key
 
 if TYPE_CHECKING:
     from .data.inspection import Inspection
@@ -34,8 +36,9 @@ PROFILES = ("smoke", "quick", "paper")
 GAN_KINDS = ("noise-to-image", "image-to-image")
 
 #: Kinds of metric: ``distribution`` compares a real set with a fake set, ``paired``
-#: compares images pair by pair, ``downstream`` trains a classifier.
-METRIC_KINDS = ("distribution", "paired", "downstream")
+#: compares images pair by pair, ``downstream`` trains a classifier, ``cost`` measures
+#: what the cell took (time, device-hours) rather than its images.
+METRIC_KINDS = ("distribution", "paired", "downstream", "cost")
 DIRECTIONS = ("lower", "higher")
 
 
@@ -330,6 +333,8 @@ class Evaluation:
     #: For image-to-image GANs: each generated image translated back to its source's
     #: class (the cycle reconstruction of ``sources``).
     reconstructions: Optional[ImageSplit] = None
+    #: Seconds the cell spent training its GAN(s) and sampling, wall clock.
+    train_wall_time_s: Optional[float] = None
     #: Intermediate results metrics share within this evaluation (see :meth:`shared`).
     _shared: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -377,8 +382,26 @@ class Metric(Described):
     #: and checks their values before any training (:mod:`ganbench.settings`).
     settings: ClassVar[tuple["Setting", ...]] = ()
 
+    #: Bases of the keys this metric writes per class of the data, as
+    #: ``<base>[<class name>]`` (:mod:`ganbench.result_keys`), where a paper reports a
+    #: score per class. A base may be one of :attr:`result_keys` (the same score over
+    #: all classes) or a name of its own (``tstr_f1``, which only exists per class);
+    #: :attr:`value_ranges` and :attr:`undirected_keys` are looked up by base.
+    per_class_keys: ClassVar[tuple[str, ...]] = ()
+
+    def declares(self, key: str) -> bool:
+        """Whether this metric may write ``key``: one of :attr:`result_keys`, or one of
+        :attr:`per_class_keys` qualified by a class."""
+        if key in self.result_keys:
+            return True
+        try:
+            parsed = parse_result_key(key)
+        except ValueError:
+            return False
+        return parsed.qualifier is not None and parsed.base in self.per_class_keys
+
     def direction_of(self, key: str) -> Optional[str]:
-        return None if key in self.undirected_keys else self.direction
+        return None if base_of(key) in self.undirected_keys else self.direction
 
     def is_headline(self, key: str) -> bool:
         return key in (self.result_keys if self.headline_keys is None else self.headline_keys)
@@ -390,7 +413,7 @@ class Metric(Described):
 
     def range_of(self, key: str) -> tuple[float, float]:
         """(lowest, highest) possible value of ``key``; (-inf, inf) when undeclared."""
-        low, high = self.value_ranges.get(key, (-float("inf"), float("inf")))
+        low, high = self.value_ranges.get(base_of(key), (-float("inf"), float("inf")))
         return float(low), float(high)
 
     def unavailable_reason(self) -> Optional[str]:
@@ -421,6 +444,64 @@ class Classifier(Profiled, Described):
         :class:`ganbench.errors.PretrainedWeightsUnavailable`."""
 
 
+#: Class tasks a suite or variant may ask of the data (:mod:`ganbench.data.tasks`):
+#: ``tumour-vs-normal`` merges every tumour class into one, against the no-tumour class.
+CLASS_TASKS = ("tumour-vs-normal",)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One value of a suite's sweep axis: a named set of overrides of the profile, so
+    that the cells are GAN x dataset x seed x variant (a paper's table rows: 256 px with
+    800 generated images; 10k slices for 50 epochs). Every override enters the cells'
+    config hash, and the variant's name enters their keys.
+
+    ``name`` is lower-kebab (it is part of a cell's key and of its artifact folder); a
+    paper's references name it (:attr:`Reference.variant`) to say which cells measure
+    them. A field left None keeps the profile's value.
+    """
+
+    name: str
+    #: Pixels a side, as :attr:`ProfileSettings.image_size`.
+    image_size: Optional[int] = None
+    #: Training-set size: the GANs train on this many images of the training split
+    #: (class mix kept, drawn with a fixed seed, the same for every GAN and seed); the
+    #: metrics still compare with the whole split. Capped at the split's size (the cell
+    #: records what it got).
+    train_images: Optional[int] = None
+    #: GAN training epochs over the (reduced) training set, replacing the GAN's own
+    #: ``steps``/``epochs`` at this profile.
+    epochs: Optional[int] = None
+    #: Generated images per cell, as :attr:`ProfileSettings.n_fake`.
+    n_fake: Optional[int] = None
+    #: Epochs of every downstream classifier (the ``classifier_epochs`` metric setting).
+    classifier_epochs: Optional[int] = None
+    #: The class task of this variant's cells, over the suite's (:data:`CLASS_TASKS`;
+    #: "" for the data's own classes).
+    class_task: Optional[str] = None
+    #: Only these GANs run in this variant (default: every GAN of the run).
+    gans: Optional[tuple[str, ...]] = None
+    #: Only these of the suite's metrics are evaluated in this variant (default: all):
+    #: a paper's similarity table needs no classifier trained.
+    metrics: Optional[tuple[str, ...]] = None
+    #: Further metric settings and GAN hyperparameter overrides for this variant.
+    metric_settings: Mapping[str, Any] = field(default_factory=dict)
+    gan_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def overrides(self) -> dict[str, Any]:
+        """What this variant changes, as recorded in each of its cells' config."""
+        out: dict[str, Any] = {}
+        for name in ("image_size", "train_images", "epochs", "n_fake", "classifier_epochs", "class_task"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.metric_settings:
+            out["metric_settings"] = dict(self.metric_settings)
+        if self.gan_overrides:
+            out["gan_overrides"] = dict(self.gan_overrides)
+        return out
+
+
 @dataclass(frozen=True)
 class ProfileSettings:
     """How big a suite runs under one profile."""
@@ -440,6 +521,42 @@ class ProfileSettings:
     gans: Optional[tuple[str, ...]] = None
     #: The downstream classifiers at this profile (default: the suite's).
     classifiers: Optional[tuple[str, ...]] = None
+    #: The sweep axis: every cell runs once per variant (none: one plain cell).
+    variants: tuple[Variant, ...] = ()
+    #: Training-set size of every GAN (see :attr:`Variant.train_images`); None: all.
+    train_images: Optional[int] = None
+
+    def for_variant(self, variant: Optional[Variant]) -> "ProfileSettings":
+        """These settings with ``variant``'s overrides applied (itself for None)."""
+        if variant is None:
+            return self
+        gan_overrides = dict(self.gan_overrides)
+        if variant.epochs is not None:
+            gan_overrides = {k: v for k, v in gan_overrides.items() if k != "steps"}
+            gan_overrides["epochs"] = variant.epochs
+        gan_overrides.update(variant.gan_overrides)
+        metric_settings = {**self.metric_settings, **variant.metric_settings}
+        if variant.classifier_epochs is not None:
+            metric_settings["classifier_epochs"] = variant.classifier_epochs
+        return replace(
+            self,
+            image_size=variant.image_size or self.image_size,
+            n_fake=variant.n_fake or self.n_fake,
+            train_images=variant.train_images or self.train_images,
+            metric_settings=metric_settings,
+            gan_overrides=gan_overrides,
+            variants=(),
+        )
+
+    def variant(self, name: str) -> Optional[Variant]:
+        """The variant called ``name`` ("" and no variants: None). Raises KeyError for
+        a name this profile does not have."""
+        if not name:
+            return None
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -462,6 +579,13 @@ class Suite:
     #: named with ``--dataset``).
     takes_data: bool = False
     source: str = ""
+    #: The class task of every cell (:data:`CLASS_TASKS`); a variant may override it.
+    class_task: str = ""
+    #: The paper this suite reproduces (the ``paper`` of its references and claims):
+    #: its leaderboard opens with that paper's tables in their own layout.
+    paper: str = ""
+    #: How to obtain the paper's data and which dataset plugin reads it, for the report.
+    data_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -494,6 +618,9 @@ class Reference:
     #: Sample counts where the paper states them (e.g. "1400 generated, 400 real").
     samples: str = ""
     differences: tuple[str, ...] = ()
+    #: The variant of the paper's own suite whose cells measure this number ("" for a
+    #: suite without variants, or a number no cell measures).
+    variant: str = ""
 
     @property
     def name(self) -> str:
@@ -502,6 +629,45 @@ class Reference:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "differences": list(self.differences), "name": self.name}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured quantity a claim speaks of: a GAN's result key (with a classifier,
+    in a variant of the paper's suite)."""
+
+    gan: str
+    key: str
+    classifier: Optional[str] = None
+    variant: str = ""
+
+    def label(self) -> str:
+        parts = [self.gan, self.key] + [p for p in (self.classifier, self.variant) if p]
+        return " ".join(parts[:2]) + (f" ({', '.join(parts[2:])})" if parts[2:] else "")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of a paper that says one measured quantity beats another, checked as
+    ``comparisons``: every (better, worse) pair must hold, "better" read in the direction
+    of the result key's metric (lower FID, higher F1).
+
+    Verdicts (:mod:`ganbench.leaderboard.claims`): supported (every pair in the claimed
+    order with disjoint 95% intervals), contradicted (some pair in the opposite order
+    with disjoint intervals), undecided (overlapping intervals, one seed), or not
+    measured."""
+
+    paper: str
+    #: Where the paper says it (a section, a table).
+    where: str
+    #: The paper's words, or a faithful paraphrase of them.
+    text: str
+    comparisons: tuple[tuple[Measure, Measure], ...]
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.paper}/{self.where}/{self.text}"
 
 
 class Progress(ABC):

@@ -235,6 +235,8 @@ def tiny_evaluation(
         progress=SilentProgress(),
         sources=sources,
         reconstructions=reconstructions,
+        # As the runner records it: what a cost metric reads.
+        train_wall_time_s=1.5,
     )
 
 
@@ -617,6 +619,7 @@ def check_metric(
     keys = metric.result_keys
     c.strings(keys, "result_keys")
     c.require(len(keys) > 0 and len(set(keys)) == len(keys), f"result_keys must be non-empty and distinct, got {keys!r}")
+    c.strings(metric.per_class_keys, "per_class_keys")
     for attribute in ("headline_keys", "undirected_keys"):
         subset = getattr(metric, attribute)
         if subset is not None:

@@ -53,17 +53,19 @@ class Group:
     classes: Optional[tuple[str, ...]] = None
     resolution: Optional[int] = None
     channels: Optional[int] = None
+    #: The suite variant of the cells (:class:`ganbench.specs.Variant`); None without.
+    variant: Optional[str] = None
 
     def sort_key(self) -> tuple:
         # str(): rows are not trusted to hold the types the schema names.
         return tuple(
             "" if v is None else ",".join(v) if isinstance(v, tuple) else str(v)
-            for v in (self.suite, self.dataset, self.profile, self.fingerprint, self.classes, self.resolution, self.channels)
+            for v in (self.suite, self.dataset, self.profile, self.variant, self.fingerprint, self.classes, self.resolution, self.channels)
         )
 
     def same_place(self) -> tuple:
-        """Suite, dataset and profile: tables that share them differ only in their data."""
-        return self.sort_key()[:3]
+        """Suite, dataset, profile and variant: tables that share them differ only in their data."""
+        return self.sort_key()[:4]
 
 
 @dataclass
@@ -127,8 +129,8 @@ class Table:
     #: "<gan> seed <seed>, <key>: <why>" for every row not counted.
     excluded: list[str] = field(default_factory=list)
     #: Empty, or a short tag that tells this table's files from those of other tables of
-    #: the same suite, dataset and profile (other data).
-    variant: str = ""
+    #: the same suite, dataset, profile and variant (other data).
+    tag: str = ""
 
     @property
     def resolution(self) -> Optional[int]:
@@ -157,6 +159,8 @@ def is_integer(value: Any) -> bool:
 def group_of(row: dict) -> Group:
     config = json_field(row, "config_json")
     fingerprint = row.get("dataset_fingerprint") or config.get("dataset_fingerprint")
+    variant = config.get("variant")
+    variant = variant.get("name") if isinstance(variant, dict) and isinstance(variant.get("name"), str) else None
     classes = config.get("class_names")
     if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
         classes = None
@@ -166,6 +170,7 @@ def group_of(row: dict) -> Group:
         classes=None if classes is None else tuple(classes),
         resolution=row.get("resolution") if is_integer(row.get("resolution")) else None,
         channels=row.get("channels") if is_integer(row.get("channels")) else None,
+        variant=variant,
     )
 
 
@@ -273,5 +278,5 @@ def aggregate(rows: Iterable[dict], registry: Optional["Registry"] = None) -> li
     places = Counter(t.group.same_place() for t in ordered)
     for table in ordered:
         if places[table.group.same_place()] > 1:
-            table.variant = hashlib.sha256(repr(table.group.sort_key()).encode()).hexdigest()[:8]
+            table.tag = hashlib.sha256(repr(table.group.sort_key()).encode()).hexdigest()[:8]
     return ordered

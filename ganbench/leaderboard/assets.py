@@ -22,8 +22,8 @@ SMOOTHING = 25
 
 def asset_name(table: Table, gan: str, kind: str) -> str:
     g = table.group
-    variant = f"-{table.variant}" if table.variant else ""
-    return f"{g.dataset}-{g.profile}{variant}-{gan}-{kind}.png"
+    tag = f"-{table.tag}" if table.tag else ""
+    return f"{g.dataset}-{g.profile}{tag}-{gan}-{kind}.png"
 
 
 def source_artifacts(table: Table, gan: str) -> Optional[str]:

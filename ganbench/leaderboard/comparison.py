@@ -28,7 +28,7 @@ def registered_references(registry: Registry) -> list[Reference]:
 def direction_of(registry: Registry, key: str) -> Optional[str]:
     """Which way a result key is better, from the metric that declares it."""
     for metric, _ in registry.items("metrics"):
-        if key in metric.result_keys:
+        if metric.declares(key):
             return metric.direction_of(key)
     return None
 
@@ -74,7 +74,15 @@ def measured_for(reference: Reference, table: Table) -> Optional[Entry]:
 def references_for(table: Table, references: Iterable[Reference]) -> list[Reference]:
     """The references about a GAN and a result key this table measured, in name order."""
     measured = {(e.gan, e.key) for e in table.entries.values() if e.values}
-    return sorted((r for r in references if (r.gan, r.metric) in measured), key=lambda r: r.name)
+    return sorted(
+        (r for r in references if (r.gan, r.metric) in measured and meets_variant(r, table)), key=lambda r: r.name
+    )
+
+
+def meets_variant(reference: Reference, table: Table) -> bool:
+    """A table of a suite variant meets only the references of that variant (a paper's
+    256 px row never meets our 512 px cells); a table without variants meets all."""
+    return table.group.variant is None or reference.variant == table.group.variant
 
 
 @dataclass(frozen=True)

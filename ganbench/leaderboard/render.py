@@ -268,7 +268,8 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
     for table in tables:
         g = table.group
         kind = "synthetic phantom, not patient data" if table.synthetic else f"dataset family `{table.dataset_family}`"
-        out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`{distinctions(table, tables)}", ""]
+        variant = f", variant `{g.variant}`" if g.variant else ""
+        out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`{variant}{distinctions(table, tables)}", ""]
         out += [data_line(table), ""]
         out.append(measured_table(table, registry, assets))
         leakage = data_leakage(table)

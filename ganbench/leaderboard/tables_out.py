@@ -15,7 +15,7 @@ from .aggregate import Entry, Table
 from .comparison import comparability, direction_of, measured_for, orderings, references_for, registered_references
 
 FIELDS = (
-    "suite", "dataset", "profile", "dataset_fingerprint", "classes", "dataset_family", "synthetic", "resolution",
+    "suite", "dataset", "profile", "variant", "dataset_fingerprint", "classes", "dataset_family", "synthetic", "resolution",
     "channels", "gan", "metric", "key", "classifier", "mean", "std", "ci95_low", "ci95_high", "n_seeds", "seeds",
     "n_real", "n_fake", "status", "n_excluded", "excluded",
 )
@@ -31,7 +31,7 @@ def entry_record(table: Table, entry: Entry) -> dict[str, Any]:
     else:
         status = "excluded" if entry.excluded else ("unavailable" if entry.unavailable else "failed")
     return {
-        "suite": g.suite, "dataset": g.dataset, "profile": g.profile, "dataset_fingerprint": g.fingerprint,
+        "suite": g.suite, "dataset": g.dataset, "profile": g.profile, "variant": g.variant, "dataset_fingerprint": g.fingerprint,
         "classes": list(g.classes) if g.classes else None, "dataset_family": table.dataset_family,
         "synthetic": table.synthetic, "resolution": g.resolution, "channels": g.channels, "gan": entry.gan,
         "metric": entry.metric, "key": entry.key, "classifier": entry.classifier, "mean": entry.mean, "std": entry.std,
@@ -86,6 +86,7 @@ def to_json(tables: list[Table], registry: Registry) -> str:
                 "suite": table.group.suite,
                 "dataset": table.group.dataset,
                 "profile": table.group.profile,
+                "variant": table.group.variant,
                 "dataset_fingerprint": table.group.fingerprint,
                 "classes": list(table.group.classes) if table.group.classes else None,
                 "resolution": table.group.resolution,

@@ -8,7 +8,7 @@ import json
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -43,17 +43,47 @@ class CellContext:
     packages: Mapping[str, str]
 
 
+def cell_settings(cell: Cell, settings: ProfileSettings) -> ProfileSettings:
+    """The profile's settings with the cell's variant applied."""
+    return settings.for_variant(settings.variant(cell.variant))
+
+
+def cell_metrics(cell: Cell, ctx: "CellContext") -> tuple[str, ...]:
+    """The suite's metrics this cell evaluates: all, or those its variant names."""
+    variant = ctx.settings.variant(cell.variant)
+    if variant is None or variant.metrics is None:
+        return tuple(ctx.metrics)
+    return tuple(m for m in ctx.metrics if m in variant.metrics)
+
+
 def gan_hparams(gan: GAN, cell: Cell, settings: ProfileSettings) -> dict[str, Any]:
-    return {**gan.hyperparameters(cell.profile), **settings.gan_overrides}
+    """The GAN's hyperparameters at the cell's profile with the suite's and the variant's
+    overrides; an override in epochs replaces the GAN's own step count."""
+    hparams = gan.hyperparameters(cell.profile)
+    overrides = cell_settings(cell, settings).gan_overrides
+    if "epochs" in overrides:
+        hparams.pop("steps", None)
+    return {**hparams, **overrides}
+
+
+def training_split(split: ImageSplit, train_images: Optional[int]) -> ImageSplit:
+    """The first ``train_images`` of a fixed shuffle of ``split`` that keeps its class mix
+    (:meth:`ImageSplit.matching` with seed 0): the same images for every GAN and seed, and
+    a larger size takes a superset only in distribution, never by accident of order.
+    All of ``split`` when None or not smaller."""
+    if train_images is None or train_images >= len(split):
+        return split
+    return split.subset(split.matching(split.labels, int(train_images), seed=0))
 
 
 def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any]:
     """Everything that can change a cell's numbers; its hash decides resume."""
     gan = ctx.registry.get("gans", cell.gan)
-    settings = ctx.settings
+    settings = cell_settings(cell, ctx.settings)
+    variant = ctx.settings.variant(cell.variant)
     return {
         "gan": cell.gan,
-        "gan_hparams": gan_hparams(gan, cell, settings),
+        "gan_hparams": gan_hparams(gan, cell, ctx.settings),
         "dataset": cell.dataset,
         "dataset_fingerprint": data.fingerprint,
         # The task: the leaderboard never averages or ranks runs of different class sets.
@@ -65,7 +95,7 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
         "n_fake": settings.n_fake,
         "n_real": settings.n_real,
         "metric_settings": dict(settings.metric_settings),
-        "metrics": list(ctx.metrics),
+        "metrics": list(cell_metrics(cell, ctx)),
         "classifiers": {
             name: ctx.registry.get("classifiers", name).hyperparameters(cell.profile) for name in ctx.classifiers
         },
@@ -73,6 +103,9 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
         # 1: every random draw of building and training comes from the cell's own seeded
         # stream (ganbench.randomness.isolated_rng); earlier rows drew from the shared global RNG.
         "training_rng": 1,
+        # Only present when set, so that cells of suites without them keep their hashes.
+        **({"variant": {"name": variant.name, **variant.overrides()}} if variant is not None else {}),
+        **({"train_images": len(training_split(data.train, settings.train_images))} if settings.train_images else {}),
         **(
             {"translation": {"source": ctx.suite.translation_source or "auto", "holdout": HOLDOUT_FRACTION}}
             if gan.kind == "image-to-image"
@@ -121,7 +154,7 @@ def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
     except Exception as exc:
         _write_error(artifacts, exc)
         return [ResultRow(**base, status="failed", error=_one_line(exc), cell_wall_time_s=time.perf_counter() - started)]
-    rows = _evaluate(cell, data, ctx, generated, artifacts, base)
+    rows = _evaluate(cell, data, ctx, generated, artifacts, base, train_seconds)
     for row in rows:
         row.train_wall_time_s = train_seconds
         row.cell_wall_time_s = time.perf_counter() - started
@@ -152,7 +185,7 @@ def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
         f"{data.class_names[label]}.{net}": module for label, model in models.items() for net, module in model.networks().items()
     }
     fake = generate_balanced(
-        models, ctx.settings.n_fake, spec.num_classes, cell.seed, ctx.progress, f"{cell.gan} seed {cell.seed}: sampling"
+        models, cell_settings(cell, ctx.settings).n_fake, spec.num_classes, cell.seed, ctx.progress, f"{cell.gan} seed {cell.seed}: sampling"
     )
     return Generated(fake, networks, history)
 
@@ -164,16 +197,16 @@ def _one_model(gan, spec, hparams, cell, data, ctx) -> Generated:
     history = {"all": train(model, data.train, hparams, cell.seed, ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}")}
     description = f"{cell.gan} seed {cell.seed}: sampling"
     if gan.conditional:
-        fake = generate_balanced(model, ctx.settings.n_fake, spec.num_classes, cell.seed, ctx.progress, description)
+        fake = generate_balanced(model, cell_settings(cell, ctx.settings).n_fake, spec.num_classes, cell.seed, ctx.progress, description)
     else:
-        images = sample(model, ctx.settings.n_fake, cell.seed, progress=ctx.progress, description=description)
+        images = sample(model, cell_settings(cell, ctx.settings).n_fake, cell.seed, progress=ctx.progress, description=description)
         fake = ImageSplit(images, torch.full((len(images),), -1, dtype=torch.long))
     return Generated(fake, model.networks(), history)
 
 
 def _translations(gan, spec, hparams, cell, data, ctx) -> Generated:
     result = train_and_translate(
-        gan, spec, hparams, data, ctx.settings.n_fake, cell.seed, ctx.device, ctx.progress,
+        gan, spec, hparams, data, cell_settings(cell, ctx.settings).n_fake, cell.seed, ctx.device, ctx.progress,
         ctx.suite.translation_source, f"{cell.gan} seed {cell.seed}",
     )
     return Generated(result.fake, result.networks, result.history, result.sources, result.reconstructions)
@@ -182,8 +215,10 @@ def _translations(gan, spec, hparams, cell, data, ctx) -> Generated:
 def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[Generated, float]:
     gan = ctx.registry.get("gans", cell.gan)
     how = {"translate": _translations, "per-class": _per_class, "one-model": _one_model}[config["training"]]
+    # The GAN trains on the variant's training-set size; the metrics see the whole split.
+    train_data = replace(data, train=training_split(data.train, cell_settings(cell, ctx.settings).train_images))
     started = time.perf_counter()
-    generated = how(gan, data.image_spec, config["gan_hparams"], cell, data, ctx)
+    generated = how(gan, data.image_spec, config["gan_hparams"], cell, train_data, ctx)
     train_seconds = time.perf_counter() - started
     artifacts.mkdir(parents=True, exist_ok=True)
     metadata = {"cell": cell.key, "config": json.dumps(config, default=str)}
@@ -219,21 +254,22 @@ def save_sample_grid(fake: ImageSplit, path: Path, per_class: int = 8, padding: 
     Image.fromarray(array[:, :, 0] if channels == 1 else array).save(path)
 
 
-def _evaluate(cell, data, ctx, generated: Generated, artifacts, base) -> list[ResultRow]:
+def _evaluate(cell, data, ctx, generated: Generated, artifacts, base, train_seconds: float) -> list[ResultRow]:
     evaluation = Evaluation(
+        train_wall_time_s=train_seconds,
         data=data,
         fake=generated.fake,
         sources=generated.sources,
         reconstructions=generated.reconstructions,
         device=ctx.device,
         seed=cell.seed,
-        settings={"profile": cell.profile, "n_real": ctx.settings.n_real, **ctx.settings.metric_settings},
+        settings={"profile": cell.profile, "n_real": ctx.settings.n_real, **cell_settings(cell, ctx.settings).metric_settings},
         cache_dir=ctx.results_dir / "cache",
         artifacts_dir=artifacts,
         progress=ctx.progress,
     )
     rows: list[ResultRow] = []
-    for metric_name in ctx.metrics:
+    for metric_name in cell_metrics(cell, ctx):
         metric = ctx.registry.get("metrics", metric_name)
         classifiers = [ctx.registry.get("classifiers", c) for c in ctx.classifiers] if metric.kind == "downstream" else [None]
         for classifier in classifiers:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
+
+from ..specs import Variant
 
 
 @dataclass(frozen=True, order=True)
@@ -13,10 +15,13 @@ class Cell:
     gan: str
     seed: int
     profile: str
+    #: The name of the suite variant this cell runs ("" when the suite has none).
+    variant: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.suite}/{self.dataset}/{self.gan}/seed-{self.seed}/{self.profile}"
+        key = f"{self.suite}/{self.dataset}/{self.gan}/seed-{self.seed}/{self.profile}"
+        return f"{key}/{self.variant}" if self.variant else key
 
 
 def expand(
@@ -25,17 +30,31 @@ def expand(
     gans: Sequence[str],
     datasets: Sequence[str],
     seeds: Sequence[int],
+    variants: Sequence[Variant] = (),
 ) -> list[Cell]:
-    """Every (dataset, GAN, seed) combination, in the order given, without repeats.
+    """Every (dataset, variant, GAN, seed) combination, in the order given, without
+    repeats; a variant that names its GANs runs only those of ``gans`` (in the order of
+    ``gans``). No variants: one plain cell per (dataset, GAN, seed).
 
-    The order is dataset-major so that one dataset's cells run together and its real
-    images and cached features are reused.
+    The order is dataset-major, then variant-major, so that the cells that read the same
+    data at the same size run together and reuse its real images and cached features.
+
+    Raises ValueError for an empty axis, two variants with one name, or a variant whose
+    GANs are all outside ``gans``.
     """
     if not gans or not datasets or not seeds:
         raise ValueError("a suite needs at least one GAN, one dataset and one seed")
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(f"variant names must be distinct, got {names}")
+    axis: list[Optional[Variant]] = list(variants) or [None]
     cells: list[Cell] = []
     for dataset in dict.fromkeys(datasets):
-        for gan in dict.fromkeys(gans):
-            for seed in dict.fromkeys(seeds):
-                cells.append(Cell(suite, dataset, gan, int(seed), profile))
+        for variant in axis:
+            chosen = [g for g in dict.fromkeys(gans) if variant is None or variant.gans is None or g in variant.gans]
+            if not chosen:
+                raise ValueError(f"variant {variant.name!r} runs {', '.join(variant.gans)}, none of which this run has ({', '.join(gans)})")
+            for gan in chosen:
+                for seed in dict.fromkeys(seeds):
+                    cells.append(Cell(suite, dataset, gan, int(seed), profile, variant.name if variant else ""))
     return cells

@@ -13,14 +13,15 @@ from ..data.detect import detect_dataset
 from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
 from ..metric_contract import check_distinct_result_keys
-from ..registry import Registry
+from ..registry import KEBAB, Registry
 from ..results.provenance import config_hash, package_versions
 from ..results.claims import holder, try_claim, wait_for_claim
 from ..results.folder import prepare_results_dir, set_aside_abandoned
 from ..results.store import ResultsStore
 from ..settings import resolve_metric_settings
-from ..specs import PROFILES, LoadedData, Progress, SilentProgress, Suite
-from .cell import CellContext, cell_config, gan_hparams, run_cell, training_mode
+from ..specs import CLASS_TASKS, PROFILES, LoadedData, Progress, SilentProgress, Suite
+from ..data.tasks import apply_class_task
+from .cell import CellContext, cell_config, cell_settings, gan_hparams, run_cell, training_mode, training_split
 from .matrix import Cell, expand
 
 
@@ -94,6 +95,27 @@ def check_names(registry: Registry, suite: Suite, gans: Sequence[str], datasets:
     check_distinct_result_keys(suite.name, [registry.get("metrics", m) for m in suite.metrics])
 
 
+def check_variants(registry: Registry, suite: Suite, profile: str, variants) -> None:
+    """Fail before any training if a variant of the profile is malformed: a name that is
+    not lower-kebab (it ends cell keys and folder names), an unknown GAN or class task,
+    a metric that is not the suite's, or a size or count below one."""
+    for variant in variants:
+        where = f"suite {suite.name!r}, profile {profile!r}, variant {variant.name!r}"
+        if not KEBAB.match(variant.name or ""):
+            raise GanbenchError(f"{where}: a variant name must be lower-kebab-case (it ends cell keys and folder names)")
+        for name in variant.gans or ():
+            registry.get("gans", name)
+        stray = sorted(set(variant.metrics or ()) - set(suite.metrics))
+        if stray:
+            raise GanbenchError(f"{where}: metrics {stray} are not the suite's ({', '.join(suite.metrics)})")
+        if variant.class_task and variant.class_task not in CLASS_TASKS:
+            raise GanbenchError(f"{where}: unknown class task {variant.class_task!r}; known: {', '.join(CLASS_TASKS)}")
+        for field_name in ("image_size", "train_images", "epochs", "n_fake", "classifier_epochs"):
+            value = getattr(variant, field_name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise GanbenchError(f"{where}: {field_name} must be a whole number of at least 1, got {value!r}")
+
+
 def run_suite(
     registry: Registry,
     request: RunRequest,
@@ -111,13 +133,19 @@ def run_suite(
     datasets = resolve_datasets(registry, suite, request, progress)
     classifiers = tuple(request.classifiers or settings.classifiers or suite.classifiers)
     check_names(registry, suite, gans, datasets, classifiers)
+    check_variants(registry, suite, profile, settings.variants)
+    if suite.class_task and suite.class_task not in CLASS_TASKS:
+        raise GanbenchError(f"suite {suite.name!r}: unknown class task {suite.class_task!r}; known: {', '.join(CLASS_TASKS)}")
     # Typed, checked settings (the profile's, then --metric-setting) before any data is
     # loaded or GAN trained: a typo or a bad value is refused, never a new config hash.
     settings = replace(
         settings, metric_settings=resolve_metric_settings(registry, suite, profile, classifiers, request.metric_settings)
     )
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)
-    cells = expand(suite.name, profile, gans, datasets, seeds)
+    try:
+        cells = expand(suite.name, profile, gans, datasets, seeds, settings.variants)
+    except ValueError as exc:
+        raise GanbenchError(f"suite {suite.name!r} at profile {profile!r}: {exc}") from None
     store = open_results(Path(request.results_dir), progress)
 
     device = resolve_device(request.device)
@@ -134,25 +162,30 @@ def run_suite(
         packages=package_versions(),
     )
     summary = RunSummary(suite.name, profile, ctx.results_dir)
-    loaded: dict[str, LoadedData] = {}
+    # One load per dataset, image size and class task: the variants that share them share it.
+    loaded: dict[tuple, LoadedData] = {}
     # A cell another run is running now is put off to the end; then this run waits for
     # that run's claim and skips the cell if it finished there (runs it if not).
     deferred: list[tuple[Cell, LoadedData]] = []
-    warned: set[tuple[str, str]] = set()
+    warned: set[tuple] = set()
     for cell in cells:
-        if cell.dataset not in loaded:
+        own = cell_settings(cell, settings)
+        variant = settings.variant(cell.variant)
+        task = variant.class_task if variant is not None and variant.class_task is not None else suite.class_task
+        slot = (cell.dataset, own.image_size, task)
+        if slot not in loaded:
             dataset = registry.get("datasets", cell.dataset)
             if request.data is not None:
                 dataset = dataset.configure(request.data_options)
             path = request.data if dataset.needs_path else None
             if dataset.needs_path and path is None:
                 raise GanbenchError(f"dataset {dataset.name!r} needs --data PATH ({dataset.obtain})")
-            loaded[cell.dataset] = dataset.load(path, settings.image_size, settings.channels, progress)
-            for line in class_count_warnings(cell.dataset, loaded[cell.dataset].class_names):
+            loaded[slot] = apply_class_task(dataset.load(path, own.image_size, own.channels, progress), task)
+            for line in class_count_warnings(cell.dataset, loaded[slot].class_names):
                 progress.log(f"warning: {line}")
-        data = loaded[cell.dataset]
-        if (cell.dataset, cell.gan) not in warned:
-            warned.add((cell.dataset, cell.gan))
+        data = loaded[slot]
+        if (slot, cell.gan, cell.variant) not in warned:
+            warned.add((slot, cell.gan, cell.variant))
             for line in batch_warnings(cell, data, ctx):
                 progress.log(f"warning: {line}")
         claim = try_claim(ctx.results_dir, cell.key)
@@ -177,10 +210,11 @@ def batch_warnings(cell: Cell, data: LoadedData, ctx: CellContext) -> list[str]:
     with fewer training images than the GAN's batch size."""
     gan = ctx.registry.get("gans", cell.gan)
     batch = int(gan_hparams(gan, cell, ctx.settings)["batch_size"])
+    train = training_split(data.train, cell_settings(cell, ctx.settings).train_images)
     if training_mode(gan, ctx.suite) == "one-model":
-        counts = {"all classes": len(data.train)}
+        counts = {"all classes": len(train)}
     else:
-        per_class = data.train.labels.bincount(minlength=len(data.class_names)).tolist()
+        per_class = train.labels.bincount(minlength=len(data.class_names)).tolist()
         counts = dict(zip(data.class_names, per_class))
     return class_size_warnings(counts, batch, gan=cell.gan)
 

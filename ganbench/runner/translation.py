@@ -27,13 +27,14 @@ import torch
 
 from ..errors import GanbenchError
 from ..specs import GAN, ImageSpec, ImageSplit, ImageToImageModel, LoadedData, Progress, to_unit_range
+from ..data.tasks import NO_TUMOUR_NAMES
 from .training import balanced_labels, build_model, checked_uint8, train_pair
 
 HOLDOUT_FRACTION = 0.2
 HOLDOUT_SEED = 0
 TRANSLATE_BATCH = 64
 #: Class names taken for the source domain when the suite names none.
-SOURCE_NAMES = re.compile(r"^(no|normal|healthy|notumou?r)([ _-].*)?$", re.IGNORECASE)
+SOURCE_NAMES = NO_TUMOUR_NAMES
 
 
 def source_class(class_names: tuple[str, ...], wanted: Optional[str]) -> int:

@@ -1,0 +1,62 @@
+"""The one grammar of result keys, parsed here and nowhere else.
+
+A result key is a flat string: ``<base>`` or ``<base>[<qualifier>]``.
+
+* ``<base>`` names a score and its protocol, lower snake case, and a downstream score
+  starts with its protocol: ``fid``, ``ssim_nearest_real``, ``tstr_best_val_accuracy``.
+* ``[<qualifier>]`` restricts the score to one class of the data, by the class name the
+  run recorded (``ssim_nearest_real[glioma]``, ``tstr_f1[no_tumor]``); a metric declares
+  which of its bases it also writes per class (:attr:`ganbench.specs.Metric.per_class_keys`).
+
+The store, the aggregation, the comparison with papers and the renderers go through
+:func:`parse` and :func:`per_class`; none of them splits a key on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+_KEY = re.compile(r"^(?P<base>[a-z0-9_@.]+)(?:\[(?P<qualifier>[^\[\]]+)\])?$")
+
+
+@dataclass(frozen=True)
+class ResultKey:
+    base: str
+    #: The class a per-class score is restricted to; None for a score over all classes.
+    qualifier: Optional[str] = None
+
+    def __str__(self) -> str:
+        return self.base if self.qualifier is None else f"{self.base}[{self.qualifier}]"
+
+
+def parse(key: str) -> ResultKey:
+    """``"ssim_nearest_real[glioma]"`` -> ResultKey("ssim_nearest_real", "glioma").
+
+    Raises ValueError for a string outside the grammar (upper case, spaces in the base,
+    unbalanced or nested brackets, an empty qualifier)."""
+    match = _KEY.match(str(key))
+    if match is None:
+        raise ValueError(
+            f"{key!r} is not a result key: expected <base> or <base>[<class>], the base in lower snake case"
+        )
+    return ResultKey(match["base"], match["qualifier"])
+
+
+def base_of(key: str) -> str:
+    """The base of ``key``; a string outside the grammar is its own base (rows from
+    elsewhere are not trusted to follow it, and must still aggregate)."""
+    try:
+        return parse(key).base
+    except ValueError:
+        return str(key)
+
+
+def per_class(base: str, class_name: str) -> str:
+    """The key of ``base`` restricted to ``class_name``. Raises ValueError for a class
+    name the grammar cannot carry (one with brackets)."""
+    key = f"{base}[{class_name}]"
+    if parse(key) != ResultKey(base, class_name):
+        raise ValueError(f"class name {class_name!r} cannot qualify a result key")
+    return key
