@@ -10,8 +10,16 @@ import torch
 from ganbench.errors import PretrainedWeightsUnavailable
 from ganbench.specs import Evaluation, ImageSplit, LoadedData, Progress, SilentProgress, to_unit_range
 from ganbench_plugins.classifiers.small_cnn import SmallCNN
-from ganbench_plugins.metrics.classification import SCORE_NAMES, all_scores, classification_scores, confusion_matrix
-from ganbench_plugins.metrics.downstream import TRSTR, TRTR, TSTR, classifier_hparams, validation_split
+from ganbench_plugins.metrics.classification import (
+    PER_CLASS_SCORE_NAMES,
+    SCORE_NAMES,
+    all_scores,
+    classification_scores,
+    confusion_matrix,
+    per_class_scores,
+    weighted_scores,
+)
+from ganbench_plugins.metrics.downstream import TRSTR, TRTR, TSTR, class_values, classifier_hparams, validation_split
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +59,69 @@ def test_classification_scores_class_only_predicted():
     assert scores["macro_f1"] == pytest.approx((2 / 3 + 0) / 2)
 
 
+# y_true has classes 0, 1, 2; class 2 is never predicted; class 3 is predicted but never
+# true; class 4 is neither.
+NEVER_PREDICTED_TRUE = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])
+NEVER_PREDICTED_PRED = torch.tensor([0, 0, 1, 1, 3, 0, 1, 0])
+
+
+def test_per_class_and_weighted_scores_by_hand():
+    assert confusion_matrix(NEVER_PREDICTED_TRUE, NEVER_PREDICTED_PRED, 5).tolist() == [
+        [2, 1, 0, 0, 0], [0, 1, 0, 1, 0], [2, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0],
+    ]
+    rows = per_class_scores(NEVER_PREDICTED_TRUE, NEVER_PREDICTED_PRED, 5)
+    # Predicted counts 4, 3, 0, 1; supports 3, 2, 3, 0. F1 = 2TP / (support + predicted).
+    assert rows == {
+        0: pytest.approx({"precision": 2 / 4, "recall": 2 / 3, "f1": 4 / 7, "support": 3}),
+        1: pytest.approx({"precision": 1 / 3, "recall": 1 / 2, "f1": 2 / 5, "support": 2}),
+        # Never predicted: precision 0/0 -> 0 (zero_division=0); no true positive.
+        2: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 3},
+        # Absent from the true labels: recall 0/0 -> 0; predicted once, wrongly.
+        3: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0},
+        # Class 4, neither true nor predicted, has no row.
+    }
+    # Weighted by support 3, 2, 3 (class 3 weighs nothing) of 8 true labels.
+    assert weighted_scores(NEVER_PREDICTED_TRUE, NEVER_PREDICTED_PRED, 5) == pytest.approx({
+        "weighted_precision": (3 * 2 / 4 + 2 * 1 / 3) / 8,
+        "weighted_recall": (2 + 1 + 0) / 8,
+        "weighted_f1": (3 * 4 / 7 + 2 * 2 / 5) / 8,
+    })
+
+
+def test_per_class_and_weighted_scores_agree_with_scikit_learn_on_missing_classes():
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the independent reference (pip install -e '.[test]')")
+    t, p = NEVER_PREDICTED_TRUE.numpy(), NEVER_PREDICTED_PRED.numpy()
+    # classification_report's rows are the classes in the true labels or the predictions.
+    report = metrics.classification_report(t, p, output_dict=True, zero_division=0)
+    rows = per_class_scores(NEVER_PREDICTED_TRUE, NEVER_PREDICTED_PRED, 5)
+    assert sorted(rows) == sorted(int(k) for k in report if k.isdigit()) == [0, 1, 2, 3]
+    for c, row in rows.items():
+        sk = report[str(c)]
+        assert row == pytest.approx({"precision": sk["precision"], "recall": sk["recall"], "f1": sk["f1-score"], "support": sk["support"]})
+    weighted = weighted_scores(NEVER_PREDICTED_TRUE, NEVER_PREDICTED_PRED, 5)
+    for score, column in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+        assert weighted[f"weighted_{score}"] == pytest.approx(report["weighted avg"][column])
+
+
+def test_class_values_name_the_classes():
+    """Keys ``<prefix><score>[<class>]`` for the classes in the test labels or the
+    predictions: a class only predicted gets keys, one neither true nor predicted none."""
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the independent reference (pip install -e '.[test]')")
+    names = ("glioma", "meningioma", "pituitary", "no_tumor", "other")
+    logits = torch.nn.functional.one_hot(NEVER_PREDICTED_PRED, 5).double()
+    values = class_values("tstr_best_val_", NEVER_PREDICTED_TRUE, logits, names)
+    assert set(values) == {
+        f"tstr_best_val_{score}[{name}]" for score in PER_CLASS_SCORE_NAMES for name in names[:4]
+    }
+    precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+        NEVER_PREDICTED_TRUE.numpy(), NEVER_PREDICTED_PRED.numpy(), labels=[0, 1, 2, 3], zero_division=0,
+    )
+    for c, name in enumerate(names[:4]):
+        assert values[f"tstr_best_val_precision[{name}]"] == pytest.approx(precision[c])
+        assert values[f"tstr_best_val_recall[{name}]"] == pytest.approx(recall[c])
+        assert values[f"tstr_best_val_f1[{name}]"] == pytest.approx(f1[c])
+
+
 @pytest.mark.parametrize("num_classes,negative", [(2, 0), (4, 2), (4, None)])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_scores_agree_with_scikit_learn(num_classes, negative, seed):
@@ -68,6 +139,13 @@ def test_scores_agree_with_scikit_learn(num_classes, negative, seed):
     assert ours["macro_precision"] == pytest.approx(metrics.precision_score(t, p, average="macro", zero_division=0))
     assert ours["macro_recall"] == pytest.approx(metrics.recall_score(t, p, average="macro", zero_division=0))
     assert ours["macro_f1"] == pytest.approx(metrics.f1_score(t, p, average="macro", zero_division=0))
+    assert ours["weighted_precision"] == pytest.approx(metrics.precision_score(t, p, average="weighted", zero_division=0))
+    assert ours["weighted_recall"] == pytest.approx(metrics.recall_score(t, p, average="weighted", zero_division=0))
+    assert ours["weighted_f1"] == pytest.approx(metrics.f1_score(t, p, average="weighted", zero_division=0))
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(t, p, labels=list(range(num_classes)), zero_division=0)
+    rows = per_class_scores(y_true, y_pred, num_classes)
+    for c, row in rows.items():
+        assert row == pytest.approx({"precision": precision[c], "recall": recall[c], "f1": f1[c], "support": support[c]})
     assert ours["loss"] == pytest.approx(metrics.log_loss(t, probabilities, labels=list(range(num_classes))), rel=1e-6)
     if num_classes == 2:
         assert ours["auc"] == pytest.approx(metrics.roc_auc_score(t, probabilities[:, 1]))
@@ -119,7 +197,8 @@ def test_tstr_learns_a_separable_toy_task(tmp_path):
     # a single class before batch-norm statistics were recomputed after training.
     evaluation = dataclasses.replace(tstr_evaluation(tmp_path), seed=1)
     result = TSTR().compute(evaluation, SmallCNN())
-    assert set(result.values) == set(TSTR.result_keys)
+    per_class_keys = {f"{base}[{name}]" for base in TSTR.per_class_keys for name in ("dark", "bright")}
+    assert set(result.values) == set(TSTR.result_keys) | per_class_keys
     assert result.values["tstr_accuracy"] > 0.9
     assert result.values["tstr_balanced_accuracy"] > 0.9
     assert result.values["tstr_best_val_accuracy"] > 0.9 and result.values["tstr_auc"] > 0.9
@@ -132,6 +211,24 @@ def test_tstr_learns_a_separable_toy_task(tmp_path):
     assert saved["class_names"] == ["dark", "bright"] and saved["model"] == "final"
     best = json.loads((evaluation.artifacts_dir / result.artifacts["confusion-tstr-small-cnn-best-val"]).read_text())
     assert best["model"].startswith("best validation (epoch ")
+    # The per-class and weighted keys agree with scikit-learn on the predictions the
+    # saved confusion matrices record.
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is the independent reference (pip install -e '.[test]')")
+    for prefix, matrix in (("tstr_", saved["matrix"]), ("tstr_best_val_", best["matrix"])):
+        t, p = labels_of(matrix)
+        report = metrics.classification_report(t, p, labels=[0, 1], target_names=["dark", "bright"], output_dict=True, zero_division=0)
+        for name in ("dark", "bright"):
+            for score, column in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+                assert result.values[f"{prefix}{score}[{name}]"] == pytest.approx(report[name][column])
+        for score, column in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+            assert result.values[f"{prefix}weighted_{score}"] == pytest.approx(report["weighted avg"][column])
+    assert saved["per_class"]["dark"]["support"] == 100
+
+
+def labels_of(matrix):
+    """(true labels, predictions) that a confusion matrix counts."""
+    pairs = [(t, p) for t, row in enumerate(matrix) for p, count in enumerate(row) for _ in range(count)]
+    return [t for t, _ in pairs], [p for _, p in pairs]
 
 
 def test_result_keys_name_the_protocol_and_the_model():
@@ -139,6 +236,18 @@ def test_result_keys_name_the_protocol_and_the_model():
         assert len(metric.result_keys) == 2 * len(SCORE_NAMES)
         assert f"{metric.name}_accuracy" in metric.result_keys and f"{metric.name}_best_val_auc" in metric.result_keys
         assert metric.headline_keys == (f"{metric.name}_accuracy",)
+        for model in ("", "best_val_"):
+            assert f"{metric.name}_{model}weighted_f1" in metric.result_keys
+            assert metric.range_of(f"{metric.name}_{model}weighted_recall") == (0.0, 1.0)
+            for score in ("precision", "recall", "f1"):
+                base = f"{metric.name}_{model}{score}"
+                assert base in metric.per_class_keys and base not in metric.result_keys
+                assert metric.value_ranges[base] == (0.0, 1.0)
+                assert metric.declares(f"{base}[glioma]") and not metric.declares(base)
+                assert metric.range_of(f"{base}[glioma]") == (0.0, 1.0)
+                assert metric.direction_of(f"{base}[glioma]") == "higher" and not metric.is_headline(f"{base}[glioma]")
+        assert len(metric.per_class_keys) == 6
+        assert "zero_division=0" in metric.protocol and "weighted" in metric.protocol
 
 
 def test_validation_images_come_from_the_real_training_split_per_class():

@@ -1,5 +1,5 @@
 """Nearest-real SSIM and PSNR: agreement with scikit-image and hand computation, the
-handling of identical images, and the nearest-neighbour pairing."""
+handling of identical images, the nearest-neighbour pairing, and the per-class scores."""
 
 import math
 
@@ -179,9 +179,9 @@ def test_metrics_end_to_end_and_shared_search(tmp_path, monkeypatch):
 
     ssim_result = SSIM().compute(evaluation)
     psnr_result = PSNR().compute(evaluation)
-    assert len(calls) == 1  # one search shared by both metrics
-    assert set(ssim_result.values) == {"ssim_nearest_real"}
-    assert set(psnr_result.values) == {"psnr_nearest_real"}
+    assert len(calls) == 1  # one search shared by both metrics (the per-class scores search nothing more)
+    assert set(ssim_result.values) == {"ssim_nearest_real", "ssim_nearest_real[a]", "ssim_nearest_real[b]"}
+    assert set(psnr_result.values) == {"psnr_nearest_real", "psnr_nearest_real[a]", "psnr_nearest_real[b]"}
     assert (ssim_result.n_real, ssim_result.n_fake) == (60, 4)
 
     partners = train.images[picks]
@@ -195,7 +195,9 @@ def test_metrics_end_to_end_and_shared_search(tmp_path, monkeypatch):
     assert ssim_result.values["ssim_nearest_real"] > 0.95
     mse_result = MSE().compute(evaluation)
     differences = (fake.images.double() - partners.double()) ** 2
-    assert mse_result.values == {"mse_nearest_real": pytest.approx(float(differences.mean()))}
+    assert mse_result.values["mse_nearest_real"] == pytest.approx(float(differences.mean()))
+    assert mse_result.values["mse_nearest_real[a]"] == pytest.approx(float(differences[:2].mean()))
+    assert mse_result.values["mse_nearest_real[b]"] == pytest.approx(float(differences[2:].mean()))
 
 
 def test_paired_protocol_for_translations(tmp_path):
@@ -208,7 +210,7 @@ def test_paired_protocol_for_translations(tmp_path):
     mse = MSE().compute(evaluation).values
     assert mse["mse_paired_translation"] == pytest.approx(float(pair_mse(translated.images, sources.images).mean()))
     assert SSIM().compute(evaluation).values["ssim_paired_translation"] > 0.9
-    assert set(PSNR().compute(evaluation).values) == {"psnr_nearest_real", "psnr_paired_translation"}
+    assert set(PSNR().compute(evaluation).values) == {"psnr_nearest_real", "psnr_nearest_real[b]", "psnr_paired_translation"}
     # With reconstructions, the cycle pair is scored too: a perfect cycle has MSE 0.
     evaluation.reconstructions = sources
     assert MSE().compute(evaluation).values["mse_paired_cycle"] == 0.0
@@ -228,5 +230,97 @@ def test_metric_contract():
     for metric in (SSIM(), PSNR(), MSE()):
         assert metric.kind == "paired" and metric.direction in ("higher", "lower")
         assert metric.result_keys == tuple(f"{metric.name}_{p}" for p in ("nearest_real", "paired_translation", "paired_cycle"))
+        assert metric.per_class_keys == (f"{metric.name}_nearest_real",)
+        assert metric.range_of(f"{metric.name}_nearest_real[glioma]") == metric.range_of(f"{metric.name}_nearest_real")
+        assert f"`{metric.name}_nearest_real[<class>]`" in metric.protocol
         assert "memoris" in metric.protocol
         assert "\n" not in metric.description
+
+
+# --------------------------------------------------------------------------- per class
+
+
+def brute_force_partners(fake, real, within):
+    """For each fake image, the index of the real image with the smallest pixel MSE
+    among the real indices ``within[i]``: a plain numpy loop, independent of the search."""
+    f = fake.images.numpy().astype(np.float64)
+    r = real.images.numpy().astype(np.float64)
+    out = []
+    for i, candidates in enumerate(within):
+        distances = [((f[i] - r[j]) ** 2).mean() for j in candidates]
+        out.append(candidates[int(np.argmin(distances))])
+    return out
+
+
+def reference_scores(fake, real, partners, positions):
+    """(SSIM by scikit-image, PSNR, MSE by numpy), each the mean over ``positions``."""
+    ssims, psnrs, mses = [], [], []
+    for i in positions:
+        x = fake.images[i].numpy().astype(np.float64)
+        y = real.images[partners[i]].numpy().astype(np.float64)
+        ssims.append(structural_similarity(
+            x[0], y[0], gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255,
+        ))
+        mse = ((x - y) ** 2).mean()
+        mses.append(mse)
+        psnrs.append(10 * math.log10(255**2 / mse))
+    return float(np.mean(ssims)), float(np.mean(psnrs)), float(np.mean(mses))
+
+
+def test_per_class_scores_pair_within_the_class(tmp_path):
+    """Per class: the mean over that class's generated images against each one's
+    nearest real image of the same class, checked against a brute-force numpy search
+    and scikit-image's SSIM. Classes the reference set lacks (c) and unlabelled images
+    (-1) get no per-class key but still count in the overall value."""
+    train = random_split(40, 16, [0] * 20 + [1] * 20, seed=11)
+    # Fake 1 copies a class-1 image but is labelled a: its class partner is another image.
+    sources = torch.tensor([3, 28, 9, 22, 35, 31, 5])
+    labels = torch.tensor([0, 0, 0, 1, 1, 2, -1])
+    fake = ImageSplit(noisy_copy(train.images[sources], seed=12), labels)
+    data = LoadedData(
+        name="toy", class_names=("a", "b", "c"), train=train, test=train,
+        fingerprint="toy", family="toy", synthetic=True,
+    )
+    evaluation = Evaluation(
+        data=data, fake=fake, device=torch.device("cpu"), seed=0, settings={"n_real": 1000},
+        cache_dir=tmp_path / "cache", artifacts_dir=tmp_path / "artifacts", progress=SilentProgress(),
+    )
+    assert len(evaluation.real_reference()) == 40  # the whole split, in order
+
+    class_members = {0: list(range(20)), 1: list(range(20, 40))}
+    everything = list(range(40))
+    within = [class_members.get(int(label), everything) for label in labels]
+    partners = brute_force_partners(fake, train, within)
+    assert partners[1] < 20  # paired within class a, not with its class-b source
+
+    ssim = SSIM().compute(evaluation).values
+    psnr = PSNR().compute(evaluation).values
+    mse = MSE().compute(evaluation).values
+    for name, values in (("ssim", ssim), ("psnr", psnr), ("mse", mse)):
+        assert set(values) == {f"{name}_nearest_real", f"{name}_nearest_real[a]", f"{name}_nearest_real[b]"}
+    for key, positions in (("nearest_real", range(7)), ("nearest_real[a]", [0, 1, 2]), ("nearest_real[b]", [3, 4])):
+        want_ssim, want_psnr, want_mse = reference_scores(fake, train, partners, positions)
+        assert ssim[f"ssim_{key}"] == pytest.approx(want_ssim, abs=1e-5)
+        assert psnr[f"psnr_{key}"] == pytest.approx(want_psnr, rel=1e-9)
+        assert mse[f"mse_{key}"] == pytest.approx(want_mse, rel=1e-9)
+
+
+def test_overall_value_is_unchanged_by_the_per_class_scores(tmp_path):
+    """The unqualified key is the score over all generated images, exactly as before
+    per-class keys existed (one call of the score on every pair)."""
+    train = random_split(30, 16, [0] * 15 + [1] * 15, seed=13)
+    fake = ImageSplit(noisy_copy(train.images[[1, 4, 17, 20, 29]], seed=14, amplitude=30), torch.tensor([0, 0, 1, 1, 1]))
+    evaluation = make_evaluation(train, fake, tmp_path)
+    partners = nearest_real(evaluation).partners()
+    assert SSIM().compute(evaluation).values["ssim_nearest_real"] == mean_pair_ssim(fake.images, partners)
+    assert PSNR().compute(evaluation).values["psnr_nearest_real"] == float(capped_pair_psnr(fake.images, partners).mean())
+    assert MSE().compute(evaluation).values["mse_nearest_real"] == float(pair_mse(fake.images, partners).mean())
+
+
+def test_no_per_class_keys_for_unlabelled_samples(tmp_path):
+    """An unconditional GAN trained on all classes at once labels its samples -1."""
+    train = random_split(30, 16, [0] * 15 + [1] * 15, seed=15)
+    fake = ImageSplit(noisy_copy(train.images[[2, 20]], seed=16), torch.tensor([-1, -1]))
+    evaluation = make_evaluation(train, fake, tmp_path)
+    for metric in (SSIM(), PSNR(), MSE()):
+        assert set(metric.compute(evaluation).values) == {f"{metric.name}_nearest_real"}

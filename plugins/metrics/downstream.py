@@ -16,6 +16,13 @@ Every protocol reports the *final-epoch* model (``<protocol>_<score>``) and the
 *best-validation* model (``<protocol>_best_val_<score>``: the epoch with the highest
 validation accuracy, the earliest on ties). BrainGAN reports maxima over validation
 epochs; here both are kept and named.
+
+Besides the macro averages, each model's scores include the support-weighted averages
+(``<prefix>weighted_precision``, ``_recall``, ``_f1``) and, per class of the data, the
+rows of scikit-learn's ``classification_report`` (the cGAN report 2023 prints it):
+``<prefix>precision[<class>]``, ``<prefix>recall[<class>]``, ``<prefix>f1[<class>]``,
+where ``<prefix>`` is ``<protocol>_`` or ``<protocol>_best_val_``. Zero-division
+convention as scikit-learn's ``zero_division=0`` (plugins/metrics/classification.py).
 """
 
 from __future__ import annotations
@@ -31,11 +38,12 @@ from torch import nn
 from ganbench import hookimpl
 from ganbench.data.class_warnings import require_classes_for_classification
 from ganbench.randomness import isolated_rng
+from ganbench.result_keys import per_class
 from ganbench.runner.translation import SOURCE_NAMES
 from ganbench.settings import Setting
 from ganbench.specs import Classifier, Evaluation, ImageSplit, Metric, MetricResult, Progress, to_unit_range
 
-from .classification import SCORE_NAMES, all_scores, confusion_matrix
+from .classification import PER_CLASS_SCORE_NAMES, SCORE_NAMES, all_scores, confusion_matrix, per_class_scores
 
 OPTIMIZERS = {
     "adam": lambda params, hp: torch.optim.Adam(params, lr=hp["lr"], weight_decay=hp.get("weight_decay", 0.0)),
@@ -241,7 +249,11 @@ class DownstreamProtocol(Metric):
             cls.result_keys = tuple(f"{prefix}_{s}" for s in SCORE_NAMES) + tuple(f"{prefix}_best_val_{s}" for s in SCORE_NAMES)
             cls.headline_keys = (f"{prefix}_accuracy",)
             cls.undirected_keys = (f"{prefix}_loss", f"{prefix}_best_val_loss")
+            cls.per_class_keys = tuple(
+                f"{model}{score}" for model in (f"{prefix}_", f"{prefix}_best_val_") for score in PER_CLASS_SCORE_NAMES
+            )
             cls.value_ranges = {k: (0.0, float("inf")) if k.endswith("_loss") else (0.0, 1.0) for k in cls.result_keys}
+            cls.value_ranges.update(dict.fromkeys(cls.per_class_keys, (0.0, 1.0)))
             cls.protocol = (
                 f"A freshly initialised classifier (torch seeded with the run seed) is trained with cross-entropy on "
                 f"{cls.trains_on} for the classifier's epochs at the run's profile (settings['classifier_epochs'] "
@@ -251,8 +263,12 @@ class DownstreamProtocol(Metric):
                 f"(highest validation accuracy, earliest on ties) then predict the dataset's held-out real test split; "
                 f"keys `{prefix}_<score>` are the final model's, `{prefix}_best_val_<score>` the best-validation "
                 f"model's. Scores: {', '.join(SCORE_NAMES)} (conventions in plugins/metrics/classification.py: "
-                f"macro averages, one-vs-rest AUC, sensitivity/specificity of tumour detection against the no-tumour "
-                f"class). The confusion matrices are saved beside the results."
+                f"macro averages, support-weighted averages as scikit-learn's average='weighted', one-vs-rest AUC, "
+                f"sensitivity/specificity of tumour detection against the no-tumour class). Per class of the data, "
+                f"`{prefix}_<score>[<class>]` and `{prefix}_best_val_<score>[<class>]` for the scores "
+                f"{', '.join(PER_CLASS_SCORE_NAMES)} of every class that occurs in the test labels or the model's "
+                f"predictions (the rows of scikit-learn's classification_report); a score whose denominator is 0 "
+                f"is 0, as scikit-learn's zero_division=0. The confusion matrices are saved beside the results."
             )
 
     def training_set(self, evaluation: Evaluation, real_train: ImageSplit) -> tuple[ImageSplit, int]:
@@ -282,12 +298,15 @@ class DownstreamProtocol(Metric):
         batch = 4 * int(hparams["batch_size"])
         prefix = self.name.replace("-", "_")
         final_logits = predict(model, test, evaluation.device, batch)
+        class_names = evaluation.data.class_names
         values = {f"{prefix}_{k}": v for k, v in all_scores(test.labels, final_logits, negative).items()}
+        values.update(class_values(f"{prefix}_", test.labels, final_logits, class_names))
         artifacts = {f"confusion-{self.name}-{classifier.name}": write_confusion(evaluation, self.name, classifier.name, "final", test.labels, final_logits)}
         if fit.best_state is not None:
             model.load_state_dict(fit.best_state)
             best_logits = predict(model, test, evaluation.device, batch)
             values.update({f"{prefix}_best_val_{k}": v for k, v in all_scores(test.labels, best_logits, negative).items()})
+            values.update(class_values(f"{prefix}_best_val_", test.labels, best_logits, class_names))
             artifacts[f"confusion-{self.name}-{classifier.name}-best-val"] = write_confusion(
                 evaluation, self.name, classifier.name, f"best validation (epoch {fit.best_epoch + 1})", test.labels, best_logits,
             )
@@ -333,6 +352,17 @@ class TRSTR(DownstreamProtocol):
         return mixed, len(fake)
 
 
+def class_values(prefix: str, y_true, logits: torch.Tensor, class_names) -> dict[str, float]:
+    """``<prefix><score>[<class name>]`` for the per-class scores of the predictions
+    ``logits.argmax(1)`` (:func:`~.classification.per_class_scores`)."""
+    rows = per_class_scores(y_true, logits.argmax(1), logits.shape[1])
+    return {
+        per_class(f"{prefix}{score}", class_names[c]): row[score]
+        for c, row in rows.items() if c < len(class_names)
+        for score in PER_CLASS_SCORE_NAMES
+    }
+
+
 def write_confusion(evaluation: Evaluation, protocol: str, classifier_name: str, model: str, y_true, logits) -> str:
     """Write the confusion matrix as JSON; return its path relative to the artifacts dir."""
     class_names = list(evaluation.data.class_names)
@@ -349,6 +379,10 @@ def write_confusion(evaluation: Evaluation, protocol: str, classifier_name: str,
         "columns": "predicted class",
         "matrix": matrix.tolist(),
         "scores": all_scores(y_true, logits, negative_class(class_names)),
+        "per_class": {
+            class_names[c]: row for c, row in per_class_scores(y_true, logits.argmax(1), logits.shape[1]).items()
+            if c < len(class_names)
+        },
     }
     (evaluation.artifacts_dir / relative).write_text(json.dumps(payload, indent=2) + "\n")
     return relative
