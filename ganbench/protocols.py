@@ -15,9 +15,13 @@ from .registry import Registry
 RUNNER_RULES = """\
 ## How a cell is run
 
-A suite expands into cells, one per dataset x GAN x seed. Each cell:
+A suite expands into cells, one per dataset x GAN x seed, and x variant where a profile
+sweeps (a variant overrides image size, training-set size, epochs, generated count,
+classifier epochs, class task, GANs or metrics; its overrides enter the config hash).
+Each cell:
 
-1. loads the dataset once per run at the profile's image size and channel count; its
+1. loads the dataset once per run at the cell's image size and channel count (and class
+   task: `tumour-vs-normal` merges every tumour class against the no-tumour one); its
    train/test split is fixed by the dataset (never by the run seed), so every seed and
    every GAN is tested on the same real images;
 2. seeds torch with the run seed and builds the GAN. An unconditional GAN is trained once
@@ -126,4 +130,13 @@ def render_protocols(registry: Registry) -> str:
                 disable_numparse=True,
             ),
         ]
+        if suite.class_task:
+            out += ["", f"Class task: `{suite.class_task}` (a variant may override it)."]
+        for profile, s in suite.profiles.items():
+            if s.variants:
+                listed = "; ".join(
+                    f"`{v.name}`" + (f" ({', '.join(f'{k}={x}' for k, x in v.overrides().items())}" + (f", GANs {', '.join(v.gans)}" if v.gans else "") + (f", metrics {', '.join(v.metrics)}" if v.metrics else "") + ")")
+                    for v in s.variants
+                )
+                out += ["", f"Variants at `{profile}`: {listed}."]
     return "\n".join(out) + "\n"

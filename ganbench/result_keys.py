@@ -60,3 +60,32 @@ def per_class(base: str, class_name: str) -> str:
     if parse(key) != ResultKey(base, class_name):
         raise ValueError(f"class name {class_name!r} cannot qualify a result key")
     return key
+
+
+_TUMOUR_SUFFIX = re.compile(r"(tumou?r)$")
+_NO_TUMOUR = {"no", "normal", "healthy", "notumor", "notumour", "none"}
+
+
+def canonical_class(name: str) -> str:
+    """A class name as papers and datasets spell it, reduced so that spellings of one
+    class meet: ``glioma_tumor``, ``Glioma`` and ``glioma`` -> ``glioma``; ``no_tumor``,
+    ``notumor``, ``Normal`` and ``healthy`` -> ``normal``."""
+    plain = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    if plain in _NO_TUMOUR:
+        return "normal"
+    stripped = _TUMOUR_SUFFIX.sub("", plain)
+    return stripped or plain
+
+
+def same_key(a: str, b: str) -> bool:
+    """Whether two result keys name the same score: the same base, and qualifiers that
+    name the same class (:func:`canonical_class`), or none."""
+    if a == b:
+        return True
+    try:
+        ka, kb = parse(a), parse(b)
+    except ValueError:
+        return False
+    if ka.base != kb.base or (ka.qualifier is None) != (kb.qualifier is None):
+        return False
+    return canonical_class(ka.qualifier) == canonical_class(kb.qualifier)

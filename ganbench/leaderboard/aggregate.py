@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 # never after a run has trained its cells.
 from scipy.special import stdtrit
 
+from ..result_keys import same_key
 from ..results.store import STATUSES
 
 if TYPE_CHECKING:
@@ -140,7 +141,14 @@ class Table:
         return sorted({e.gan for e in self.entries.values()})
 
     def entry(self, gan: str, key: str, classifier: Optional[str] = None) -> Optional[Entry]:
-        return self.entries.get((gan, key, classifier))
+        """The entry of ``gan``, ``key`` and ``classifier``; a per-class key meets the
+        entry whose class is spelt otherwise (``[Glioma]`` meets ``[glioma_tumor]``)."""
+        found = self.entries.get((gan, key, classifier))
+        if found is None:
+            for (g, k, c), entry in sorted(self.entries.items(), key=lambda item: str(item[0])):
+                if g == gan and c == classifier and same_key(k, key):
+                    return entry
+        return found
 
 
 def json_field(row: dict, name: str) -> dict:

@@ -28,7 +28,15 @@ class ClaimVerdict:
 
     @property
     def why(self) -> str:
-        return "; ".join(p.why for p in self.pairs)
+        """The decided and undecided pairs in words; the unmeasured ones counted."""
+        said = [p.why for p in self.pairs if p.verdict != NOT_MEASURED]
+        missing = [p for p in self.pairs if p.verdict == NOT_MEASURED]
+        if missing:
+            said.append(
+                f"{len(missing)} of {len(self.pairs)} comparisons not measured"
+                + (f" (e.g. {missing[0].why[len('no measured value of '):]})" if missing[0].why.startswith("no measured") else "")
+            )
+        return "; ".join(said)
 
 
 def judge_pair(
@@ -58,11 +66,18 @@ def judge_pair(
 def judge(
     claim: Claim, entry: Callable[[Measure], Optional[Entry]], direction: Callable[[str], Optional[str]]
 ) -> ClaimVerdict:
-    """The claim's verdict: contradicted if any pair is; else not measured if any pair
-    is; else supported if every pair is; else undecided."""
+    """The claim's verdict: contradicted if any pair is; not measured if no pair is
+    measured; undecided if a measured pair is; supported if every pair is; supported
+    where measured (and how many were) when the measured pairs all are."""
     pairs = tuple(judge_pair(better, worse, entry, direction) for better, worse in claim.comparisons)
-    verdicts = {p.verdict for p in pairs}
-    for verdict in (CONTRADICTED, NOT_MEASURED, UNDECIDED):
-        if verdict in verdicts:
-            return ClaimVerdict(claim, verdict, pairs)
-    return ClaimVerdict(claim, SUPPORTED if pairs else UNDECIDED, pairs)
+    verdicts = [p.verdict for p in pairs]
+    if CONTRADICTED in verdicts:
+        return ClaimVerdict(claim, CONTRADICTED, pairs)
+    measured = [v for v in verdicts if v != NOT_MEASURED]
+    if not measured:
+        return ClaimVerdict(claim, NOT_MEASURED, pairs)
+    if UNDECIDED in measured:
+        return ClaimVerdict(claim, UNDECIDED, pairs)
+    if len(measured) < len(verdicts):
+        return ClaimVerdict(claim, f"{SUPPORTED} where measured ({len(measured)} of {len(verdicts)} comparisons)", pairs)
+    return ClaimVerdict(claim, SUPPORTED, pairs)

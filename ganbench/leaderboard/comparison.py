@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from ..registry import Registry
+from ..result_keys import same_key
 from ..specs import Reference
 from .aggregate import Entry, Table
 
@@ -64,7 +65,7 @@ def measured_for(reference: Reference, table: Table) -> Optional[Entry]:
     """Our entry for a reference: same GAN and key, the same classifier if we ran it,
     else the first classifier in name order (the table then says the classifier differs)."""
     candidates = sorted(
-        (e for e in table.entries.values() if e.gan == reference.gan and e.key == reference.metric),
+        (e for e in table.entries.values() if e.gan == reference.gan and same_key(e.key, reference.metric)),
         key=lambda e: e.classifier or "",
     )
     same = [e for e in candidates if e.classifier == reference.classifier]
@@ -73,9 +74,13 @@ def measured_for(reference: Reference, table: Table) -> Optional[Entry]:
 
 def references_for(table: Table, references: Iterable[Reference]) -> list[Reference]:
     """The references about a GAN and a result key this table measured, in name order."""
-    measured = {(e.gan, e.key) for e in table.entries.values() if e.values}
+    measured = [(e.gan, e.key) for e in table.entries.values() if e.values]
     return sorted(
-        (r for r in references if (r.gan, r.metric) in measured and meets_variant(r, table)), key=lambda r: r.name
+        (
+            r for r in references
+            if meets_variant(r, table) and any(gan == r.gan and same_key(key, r.metric) for gan, key in measured)
+        ),
+        key=lambda r: r.name,
     )
 
 

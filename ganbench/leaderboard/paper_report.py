@@ -70,13 +70,17 @@ def fmt_value(value: Optional[float], unit: str) -> str:
     return f"{value:.4g}" + (f" {unit}" if unit in ("dB", "minutes", "images") else "")
 
 
+def fmt_bound(value: float, unit: str) -> str:
+    return f"{100 * value:.3g}" if unit == "fraction" else f"{value:.3g}"
+
+
 def fmt_measured(entry: Optional[Entry], unit: str) -> str:
     if entry is None or not entry.values:
         return "—"
     text = fmt_value(entry.mean, unit)
     if entry.interval is not None:
         low, high = entry.interval
-        text += f" [{fmt_value(low, unit).replace(' %', '')}, {fmt_value(high, unit)}]"
+        text += f" [{fmt_bound(low, unit)}, {fmt_bound(high, unit)}]"
     return text + f", n={len(entry.values)}"
 
 
@@ -189,8 +193,9 @@ def settings_paragraph(suite: Suite, place_tables: list[Table], references: list
     if train:
         parts.append(f"GANs trained on {', '.join(map(str, train))} images")
     steps = sorted({json.dumps({k: v for k, v in (c.get("gan_hparams") or {}).items() if k in ("steps", "epochs")}) for c in configs})
+    steps = [s.strip("{}").replace('"', "") for s in steps if s != "{}"]
     if steps:
-        parts.append("GAN training " + "; ".join(s.strip("{}").replace('"', "") for s in steps))
+        parts.append("GAN training " + "; ".join(steps))
     return "; ".join(parts) + ". The `paper` profile of this suite follows the paper's stated settings (`ganbench protocols`); a smaller profile is a smoke test of the protocol, not a reproduction."
 
 

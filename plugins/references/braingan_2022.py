@@ -17,6 +17,7 @@ columns of Table 7 beside three other studies' numbers.
 """
 
 from ganbench import hookimpl
+from ganbench.specs import Claim, Measure
 
 from .tables import PERCENT, Column, table_references
 
@@ -178,6 +179,35 @@ def table_8():
             protocol="another study's result as BrainGAN's Table 8 quotes it",
         )
     return references
+
+
+def _accuracy(gan: str, classifier: str) -> Measure:
+    return Measure(gan, "tstr_best_val_accuracy", classifier)
+
+
+CLAIMS = (
+    Claim(
+        paper=PAPER,
+        where="Table 7, Sections 5 and 7",
+        text="the DCGAN generated images outperformed the Vanilla GAN generated images, for every classifier (accuracy)",
+        comparisons=tuple((_accuracy("dcgan", c), _accuracy("vanilla-gan", c)) for c in CLASSIFIERS.values()),
+    ),
+    Claim(
+        paper=PAPER,
+        where="Abstract, Table 7",
+        text="the ResNet152V2 model outperformed the other two models (DCGAN images: 99.09% accuracy)",
+        comparisons=(
+            (_accuracy("dcgan", "resnet152"), _accuracy("dcgan", "braingan-cnn")),
+            (_accuracy("dcgan", "resnet152"), _accuracy("dcgan", "mobilenet-v2")),
+        ),
+    ),
+)
+
+
+@hookimpl
+def register_claims(register):
+    for claim in CLAIMS:
+        register(claim)
 
 
 @hookimpl
