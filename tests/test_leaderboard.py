@@ -357,7 +357,7 @@ def test_intervals_of_bounded_scores_stay_in_their_range(tmp_path, registry):
 
 def test_every_declared_range_belongs_to_a_result_key(registry):
     for metric, _ in registry.items("metrics"):
-        assert set(metric.value_ranges) <= set(metric.result_keys), metric.name
+        assert set(metric.value_ranges) <= set(metric.result_keys) | set(metric.per_class_keys), metric.name
         for low, high in metric.value_ranges.values():
             assert low < high
     ranges = {key: metric.range_of(key) for metric, _ in registry.items("metrics") for key in metric.result_keys}
