@@ -18,6 +18,15 @@ At 128 px, 3 channels and 4 classes the trainable parameters are 5,958,795 (G) a
 ``discriminator.layers[-1]``, which cannot run; GANForge uses the map after D's fourth
 convolution, size/16, which is what this module does. Keras conventions throughout:
 glorot-uniform weights, batch-norm momentum 0.99 and epsilon 1e-3.
+
+Image sizes: multiples of 32 from 32 to 512 px (:data:`SIZES`). The layers are the
+report's at every size (five stride-2 convolutions in D, four in G); what follows the
+size is G's seed map (size/16 square, from a dense layer of 256 x (size/16)^2 outputs)
+and the label planes (a dense layer of size^2 outputs in D). At 512 px and 1 channel
+that is 69.2 M generator parameters (67.4 M of them in the seed layer) and 16.2 M
+discriminator ones, against 6.0 M and 3.6 M at the report's 128 px; one step at batch 2
+peaks near 3 GB on a CPU. At 1024 px the seed layer alone would have 269 M parameters,
+past the budget of 250 M per network (:mod:`.sizes`), so sizes above 512 are refused.
 """
 
 from __future__ import annotations
@@ -30,15 +39,24 @@ from ganbench.specs import GAN, ImageSpec
 
 from .adversarial import AdversarialModel, NonSaturating
 from .keras_init import keras_batch_norm, keras_init
+from .sizes import SizeRule
 
 EMBEDDING = 50
 D_FILTERS = (32, 64, 128, 256, 256)
 G_FILTERS = (256, 128, 64, 32)
 
+SIZES = SizeRule(
+    minimum=32,
+    multiple=32,
+    maximum=512,
+    reason="The report's discriminator has five stride-2 convolutions (a multiple of 32), and the generator's "
+    "seed layer has 256 x (size/16)^2 outputs: 67 M parameters at 512 px, 269 M at 1024, past the budget "
+    "of 250 M per network.",
+)
+
 
 def check_size(size: int) -> None:
-    if size < 32 or size % 32:
-        raise ValueError(f"cdcgan needs an image size that is a multiple of 32 (five stride-2 convolutions), got {size}")
+    SIZES.check("cdcgan", size)
 
 
 class LabelPlane(nn.Module):
@@ -109,9 +127,12 @@ class CDCGAN(GAN):
         "Batch size 64: the report does not state it.",
         "Seed map of size/16 (GANForge's layers[-7]); the report's printed layers[-1] cannot run.",
         "Class-balanced labels when sampling; the report drew 10,000 labels at random (about 2,500 per class).",
+        "Sizes other than the report's 128 px keep its layers and scale the seed map (size/16), up to 512 px.",
     )
+    sizes = SIZES
 
     def build(self, spec, hparams, device) -> AdversarialModel:
+        self.sizes.check(self.name, spec.size)
         latent = hparams["latent_dim"]
         generator, discriminator = ConditionalGenerator(latent, spec), ConditionalDiscriminator(spec)
         generator.apply(keras_init)

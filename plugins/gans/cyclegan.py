@@ -17,6 +17,14 @@ Zhu et al.'s code applies by default and the brain-MRI paper does not mention, i
 In a suite, the runner trains one CycleGAN per target class against the source class
 (no tumour) and the "samples" are translations of held-out images: see
 :mod:`ganbench.runner.translation`.
+
+Image sizes: multiples of 4 from 32 px up, with no upper limit (:data:`SIZES`). Both
+networks are fully convolutional, so their parameters do not depend on the size (the
+paper networks: 11.4 M per generator and 2.8 M per discriminator at 3 channels); the
+generator's two stride-2 downsamplings and two upsamplings give back the input size only
+for multiples of 4, and the PatchGAN's three stride-2 and two 4 x 4 stride-1 layers need
+at least 32 px to leave a patch map. Memory grows with the activations alone, four times
+per doubling (one step of the smoke networks at 512 px and batch 2 peaks near 2 GB).
 """
 
 from __future__ import annotations
@@ -32,6 +40,14 @@ from ganbench.specs import GAN, ImageSpec, ImageToImageModel
 
 from . import dcgan_nets
 from .adversarial import make_optimizer
+from .sizes import SizeRule
+
+SIZES = SizeRule(
+    minimum=32,
+    multiple=4,
+    reason="The ResNet generator's two stride-2 downsamplings and upsamplings return the input size only for "
+    "multiples of 4, and the 70 x 70 PatchGAN needs at least 32 px to leave a patch map.",
+)
 
 
 def norm(channels: int) -> nn.InstanceNorm2d:
@@ -104,8 +120,7 @@ class ImagePool:
 
 class CycleGANModel(ImageToImageModel):
     def __init__(self, spec: ImageSpec, hparams, device: torch.device, pool_seed: int):
-        if spec.size < 32 or spec.size % 4:
-            raise ValueError(f"cyclegan needs an image size of at least 32 that is a multiple of 4, got {spec.size}")
+        SIZES.check("cyclegan", spec.size)
         blocks = hparams["blocks"] if hparams.get("blocks") else (9 if spec.size >= 256 else 6)
         width, d_width = hparams["width"], hparams["d_width"]
         self.g = resnet_generator(spec.channels, width, blocks).to(device)  # source -> target
@@ -220,8 +235,10 @@ class CycleGAN(GAN):
         "Identity loss 0.5 x lambda, as Zhu et al.'s code; the brain-MRI paper does not mention it.",
         "No resize-and-crop or flip augmentation (Zhu et al.'s code has it; the brain-MRI paper does not say).",
     )
+    sizes = SIZES
 
     def build(self, spec, hparams, device) -> CycleGANModel:
+        self.sizes.check(self.name, spec.size)
         # The pool's coin flips come from torch's seeded generator, so a seeded run
         # repeats exactly.
         return CycleGANModel(spec, hparams, device, pool_seed=int(torch.randint(2**31, ()).item()))

@@ -9,6 +9,13 @@ follow the image size, 4x4 -> size doubling, with ``width`` channels at full res
 and twice as many per halving, capped at ``8 * width`` (Radford's 64 px generator is
 8w-4w-2w-w; larger images repeat the 8w stage instead of growing past it).
 
+Image sizes: every power of two from 8 up, with no upper limit (:data:`SIZES`). Each
+doubling adds one stride-2 stage to both networks, Radford et al.'s own rule, and there
+is no dense layer whose width follows the image: at 512 px and width 32 (the smoke
+profile) the generator has 4.2 M parameters and the discriminator 3.8 M; at width 64,
+16.2 M and 15.3 M. Other sizes (112 px) are refused, because the stages could not reach
+the 4 x 4 seed map by halving.
+
 Not a plugin: the GAN plugins build on it (:class:`DCGANFamily`).
 """
 
@@ -22,6 +29,14 @@ from torch import nn
 from ganbench.specs import GAN
 
 from .adversarial import AdversarialModel, Objective
+from .sizes import SizeRule
+
+SIZES = SizeRule(
+    minimum=8,
+    powers_of_two=True,
+    reason="Each stride-2 stage of the DCGAN networks halves the image down to their 4 x 4 seed map "
+    "(Radford et al.'s one stage per doubling), so the size must be a power of two.",
+)
 
 
 def stages(size: int) -> int:
@@ -91,11 +106,13 @@ class DCGANFamily(GAN):
     optimiser settings :class:`.adversarial.AdversarialModel` reads."""
 
     discriminator_batch_norm: ClassVar[bool] = True
+    sizes: ClassVar[SizeRule] = SIZES
 
     def objective(self, hparams: Mapping[str, Any]) -> Objective:
         raise NotImplementedError
 
     def build(self, spec, hparams, device) -> AdversarialModel:
+        self.sizes.check(self.name, spec.size)
         latent, width = hparams["latent_dim"], hparams["width"]
         generator_net = generator(latent, spec.size, spec.channels, width)
         discriminator_net = discriminator(spec.size, spec.channels, width, self.discriminator_batch_norm)

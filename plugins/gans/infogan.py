@@ -11,6 +11,9 @@ Gaussian, (c - mu)^2 / 2. Adam, beta1 0.5, D lr 2e-4 and G lr 1e-3 (the referenc
 The networks are the DCGAN ones (:mod:`.dcgan_nets`) with the latent widened by the
 codes; Q is a dense 128 layer with batch norm and LeakyReLU on D's last feature map, as
 in the paper's appendix. IJACSA states no setting for its baseline.
+
+Image sizes: those of the DCGAN networks (:data:`.dcgan_nets.SIZES`), every power of two
+from 8 up; Q reads D's last 4 x 4 map, so it does not grow with the image.
 """
 
 from __future__ import annotations
@@ -99,8 +102,10 @@ class InfoGAN(GAN):
         "DCGAN networks (the paper's are for 28-64 px datasets); batch 64 instead of the reference code's 128.",
         "Epochs (1000 at the paper profile) are not stated anywhere for brain MRI.",
     )
+    sizes = dcgan_nets.SIZES
 
     def build(self, spec, hparams, device) -> InfoGANModel:
+        self.sizes.check(self.name, spec.size)
         latent = hparams["noise_dim"] + hparams["categories"] + hparams["continuous"]
         generator = dcgan_nets.generator(latent, spec.size, spec.channels, hparams["width"])
         discriminator = InfoDiscriminator(spec, hparams["width"], hparams["categories"], hparams["continuous"])

@@ -9,6 +9,13 @@ its Table I with DCGAN-style sizes (:mod:`.dcgan_nets` widths, 4x4 kernels, stri
 spectral normalisation on every discriminator layer (one power iteration per step, as
 Miyato et al.), no batch norm in the discriminator, and two dense layers (Table I says
 "dense layers"); Adam 2e-4, betas (0.5, 0.999) (Miyato et al.'s DCGAN-style setting).
+
+Image sizes: IJACSA trains at 256 and 512 px. Every power of two from 8 up works
+(:data:`.dcgan_nets.SIZES`): one stride-2 stage per doubling in both networks, and the
+discriminator's dense layer reads the 4 x 4 map at every size, so nothing grows with the
+image but one more capped-width stage (at 512 px: generator 4.2 M parameters at the
+smoke profile's width 32, 16.2 M at the paper's 64). 112 px and other sizes that are not
+powers of two are refused.
 """
 
 from __future__ import annotations
@@ -72,9 +79,12 @@ class SNGAN(GAN):
         "Every layer size: IJACSA's Table I names layer types only; DCGAN-style widths and 4x4 kernels are used.",
         "Adam 2e-4, betas (0.5, 0.999), batch 64, latent 100 and the epochs (1000 at the paper profile): not stated.",
         "Samples come from the final generator; IJACSA saved images every 10th batch during training.",
+        "At IJACSA's 256 and 512 px, one more stride-2 stage per doubling (DCGAN's rule): no layer count is given.",
     )
+    sizes = dcgan_nets.SIZES
 
     def build(self, spec, hparams, device) -> AdversarialModel:
+        self.sizes.check(self.name, spec.size)
         latent, width = hparams["latent_dim"], hparams["width"]
         generator = sn_generator(latent, spec, width)
         generator.apply(dcgan_nets.init_weights)

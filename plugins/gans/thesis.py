@@ -24,6 +24,22 @@ must halve, stride 2 goes where the channel count halves and at the output (the 
 DCGAN tutorial's pattern, which the thesis' code descends from). Other image sizes keep
 the layers and scale the seed map (size / 2, / 4 or / 8; any multiple of 8).
 
+The thesis trains at 112 px only. At other sizes the generator's dense layer, 100 x the
+seed map's cells, grows fourfold per doubling; the largest size each GAN takes is the
+largest power of two at which it stays within the budget of 250 M parameters per network
+(:mod:`.sizes`):
+
+=========== ========= =============================== ====================================
+generator   sizes     generator parameters at 256 px  at 512 px
+=========== ========= =============================== ====================================
+gan-4layer  8 - 256   104.9 M                         419.4 M in the dense layer: refused
+gan-7layer  8 - 256   105.9 M                         419.4 M in the dense layer: refused
+gan-15layer 8 - 512   29.3 M                          107.9 M (a step of 2: 3.6 GB peak)
+=========== ========= =============================== ====================================
+
+The discriminator's dense layer grows the same way but from 128 x (size/8)^2 inputs:
+0.78 M parameters at 512 px.
+
 Not stated in the thesis and assumed from the TensorFlow DCGAN tutorial it builds on:
 the generators' LeakyReLU slope (Keras' default 0.3), Adam learning rate 1e-4 for both
 networks (Keras' default betas and epsilon, which the thesis says it kept), batch 256,
@@ -41,6 +57,7 @@ from ganbench.specs import GAN, ImageSpec
 
 from .adversarial import AdversarialModel, NonSaturating
 from .keras_init import keras_batch_norm, keras_init
+from .sizes import SizeRule
 
 LATENT = 100
 KERNEL, PAD = 5, 2
@@ -57,12 +74,26 @@ class ThesisGenerator:
     seed_channels: int
     activation_after_dense: bool
     blocks: tuple[tuple[int, int], ...]
+    #: The largest image size: past it the dense layer would pass the parameter budget.
+    max_size: int
+
+    def sizes(self) -> SizeRule:
+        at_double = LATENT * self.seed_channels * (2 * self.max_size // self.seed_divisor) ** 2
+        return SizeRule(
+            minimum=8,
+            multiple=8,
+            maximum=self.max_size,
+            reason=f"The thesis' generators are for 112 px; other sizes scale the seed map of the dense layer "
+            f"(size/{self.seed_divisor} square, {self.seed_channels} channels), which at {2 * self.max_size} px "
+            f"would have {at_double / 1e6:.0f} M parameters, past the budget of 250 M per network; "
+            "sizes must be multiples of 8 for the three stride-2 convolutions of the discriminator.",
+        )
 
 
 GENERATORS = {
-    "gan-4layer": ThesisGenerator(2, 64, True, ()),
-    "gan-7layer": ThesisGenerator(4, 256, False, ((128, 1), (64, 2))),
-    "gan-15layer": ThesisGenerator(8, 256, False, ((256, 1), (128, 2), (128, 1), (64, 2))),
+    "gan-4layer": ThesisGenerator(2, 64, True, (), max_size=256),
+    "gan-7layer": ThesisGenerator(4, 256, False, ((128, 1), (64, 2)), max_size=256),
+    "gan-15layer": ThesisGenerator(8, 256, False, ((256, 1), (128, 2), (128, 1), (64, 2)), max_size=512),
 }
 
 
@@ -113,6 +144,8 @@ _COMMON = {"lr_d": 1e-4, "lr_g": 1e-4, "betas": (0.9, 0.999), "eps": 1e-7}
 _ASSUMPTIONS = (
     "Strides of the transposed convolutions: the parameter totals do not fix them.",
     "Generator LeakyReLU slope 0.3, Adam 1e-4, batch 256 and the BCE form: from the TF DCGAN tutorial; the thesis states none.",
+    "Sizes other than the thesis' 112 px keep its layers and scale the dense layer's seed map, up to the largest "
+    "size within 250 M parameters (256 px for the 4- and 7-layer generators, 512 px for the 15-layer one).",
 )
 
 
@@ -132,8 +165,10 @@ class ThesisGAN(GAN):
         self.description = f"Thesis generator of {layers} layers with its 10-layer discriminator (112 px grayscale)"
         self.source = f"GAN depth vs FID thesis, 2023, Tables {dict(zip((4, 7, 15), (1, 2, 3)))[layers]} and 4"
         self.layout = GENERATORS[name]
+        self.sizes = self.layout.sizes()
 
     def build(self, spec, hparams, device) -> AdversarialModel:
+        self.sizes.check(self.name, spec.size)
         generator, discriminator = thesis_generator(self.layout, spec), thesis_discriminator(spec)
         generator.apply(keras_init)
         discriminator.apply(keras_init)
