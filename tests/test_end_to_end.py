@@ -2,6 +2,7 @@
 failures, leaderboard."""
 
 import dataclasses
+import json
 import re
 import types
 
@@ -12,7 +13,7 @@ from ganbench import hookimpl
 from ganbench.cli import cli
 from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultsStore
-from ganbench.specs import ProfileSettings, Suite
+from ganbench.specs import ProfileSettings, Suite, Variant
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
 from ganbench_plugins.gans.dcgan import DCGAN
 
@@ -88,6 +89,27 @@ TINY_ZOO = Suite(
 )
 
 
+# A paper-style sweep: a variant per image size, training-set size and epochs, one on
+# the tumour-vs-normal task, one evaluating fewer metrics; training cost as result keys.
+TINY_SWEEP = Suite(
+    name="tiny-sweep",
+    description="variants through the runner",
+    gans=("vanilla-gan", "dcgan"),
+    datasets=("tiny-phantom",),
+    metrics=("psnr", "training-cost"),
+    classifiers=(),
+    profiles={
+        "smoke": ProfileSettings(
+            image_size=16, n_fake=8, n_real=16, gan_overrides={"steps": 2, "batch_size": 4},
+            variants=(
+                Variant("small-two-class", train_images=8, epochs=1, class_task="tumour-vs-normal"),
+                Variant("big", image_size=32, n_fake=12, gans=("dcgan",), metrics=("training-cost",)),
+            ),
+        )
+    },
+)
+
+
 def tiny_plugin():
     module = types.ModuleType("tiny_plugin")
 
@@ -96,6 +118,7 @@ def tiny_plugin():
         register(TINY)
         register(TINY_CHEAP)
         register(TINY_ZOO)
+        register(TINY_SWEEP)
 
     @hookimpl
     def register_datasets(register):
@@ -206,3 +229,46 @@ def test_every_gan_runs_through_the_suite(tmp_path):
     # classes) from the three models' held-out tumour images translated back: 2+1+1.
     assert cyclegan["n_fake"] == 3 * 2 + 4
     assert (tmp_path / cyclegan["artifacts_dir"] / "samples.png").is_file()
+
+
+def test_a_sweep_runs_each_variant_with_its_own_settings_and_resumes(tmp_path):
+    outcome = invoke("run", "--suite", "tiny-sweep", "--results", str(tmp_path), "--device", "cpu")
+    assert outcome.exit_code == 0, outcome.output
+    assert statuses(outcome.output) == ["ran"] * 3
+    rows = ResultsStore(tmp_path).rows("tiny-sweep")
+    assert {r["status"] for r in rows} == {"ok"}, [r["error"] for r in rows if r["status"] != "ok"]
+    by_variant = {}
+    for r in rows:
+        by_variant.setdefault(r["cell_key"].rsplit("/", 1)[1], []).append(r)
+    assert set(by_variant) == {"small-two-class", "big"}
+    small = json.loads(by_variant["small-two-class"][0]["config_json"])
+    assert small["class_names"] == ["no_tumor", "tumor"] and small["train_images"] == 8
+    assert small["gan_hparams"]["epochs"] == 1 and "steps" not in small["gan_hparams"]
+    assert small["variant"] == {"name": "small-two-class", "train_images": 8, "epochs": 1, "class_task": "tumour-vs-normal"}
+    assert {r["gan"] for r in by_variant["small-two-class"]} == {"vanilla-gan", "dcgan"}
+    # Per class on the merged task: no_tumor and tumor.
+    assert {r["key"] for r in by_variant["small-two-class"] if r["gan"] == "dcgan"} == {
+        "psnr_nearest_real", "psnr_nearest_real[no_tumor]", "psnr_nearest_real[tumor]", "train_wall_time_min", "train_device_hours",
+    }
+    big = by_variant["big"]
+    assert {r["gan"] for r in big} == {"dcgan"} and {r["resolution"] for r in big} == {32}
+    assert {r["key"] for r in big} == {"train_wall_time_min", "train_device_hours"}
+    minutes = next(r for r in big if r["key"] == "train_wall_time_min")
+    assert minutes["value"] == pytest.approx(minutes["train_wall_time_s"] / 60)
+    again = invoke("run", "--suite", "tiny-sweep", "--results", str(tmp_path), "--device", "cpu")
+    assert statuses(again.output) == ["skipped"] * 3
+    board = invoke("leaderboard", "--suite", "tiny-sweep", "--results", str(tmp_path))
+    assert "variant `big`" in board.output and "variant `small-two-class`" in board.output
+
+
+def test_a_malformed_variant_is_refused_before_training(tmp_path):
+    bad = dataclasses.replace(
+        TINY_SWEEP, name="tiny-bad-sweep",
+        profiles={"smoke": dataclasses.replace(TINY_SWEEP.profiles["smoke"], variants=(Variant("Big Size"),))},
+    )
+    module = types.ModuleType("bad_sweep")
+    module.register_suites = hookimpl(lambda register: register(bad))
+    plugins = load_plugins(extra_modules=[("tiny-plugin", tiny_plugin()), ("bad-sweep", module)])
+    outcome = CliRunner().invoke(cli, ["run", "--suite", "tiny-bad-sweep", "--results", str(tmp_path)], obj=plugins)
+    assert outcome.exit_code != 0 and "lower-kebab" in outcome.output
+    assert not (tmp_path / "artifacts").exists()
