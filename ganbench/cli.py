@@ -19,7 +19,7 @@ from .leaderboard.aggregate import aggregate
 from .leaderboard.assets import write_assets
 from .leaderboard.comparison import registered_references
 from .leaderboard.render import render_markdown
-from .leaderboard.paper_report import render_paper_report
+from .leaderboard.paper_report import render_paper_report, report_records
 from .leaderboard.tables_out import to_csv, to_json
 from .plugins import Plugins, load_plugins
 from .progress import RichProgress
@@ -160,6 +160,10 @@ def write_leaderboard(
         text = to_csv(tables)
     elif fmt == "json":
         text = to_json(tables, plugins.registry)
+        if suite_spec.paper:
+            document = json.loads(text)
+            document["paper_report"] = report_records(suite_spec, tables, plugins.registry)
+            text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     else:
         assets = out.with_suffix("") if out else None
         if assets is not None and source.is_dir():

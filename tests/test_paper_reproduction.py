@@ -296,3 +296,15 @@ def test_the_thesis_suite_runs_at_smoke_on_a_nifti_tree_and_reports_in_table_5s_
     assert "### Table 5" in board.output and "| 4 layers, 10k, 50" in board.output
     report = board.output.split("# ganbench leaderboard")[0]
     assert "one seed: no interval" in report and "not comparable: different data" not in report
+
+
+def test_the_json_leaderboard_of_a_paper_suite_carries_every_verdict(tmp_path):
+    import json
+
+    from ganbench.cli import write_leaderboard
+
+    ResultsStore(tmp_path).append(table_vi_rows())
+    document = json.loads(write_leaderboard(load_plugins(), "ijacsa-2024", tmp_path, None, "json"))
+    verdicts = {(r["table"], r["row"], r["column"]): r["verdict"] for r in document["paper_report"]}
+    assert verdicts[("Table VI", "Glioma, Proposed GAN", "SSIM")] == "reproduced"
+    assert len(verdicts) == len([r for r in load_plugins().registry.in_registration_order("references") if r.paper == "gan-cnn-mri-ijacsa-2024"])
