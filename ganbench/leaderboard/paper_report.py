@@ -30,7 +30,7 @@ from ..registry import Registry
 from ..specs import Claim, Measure, Reference, Suite
 from .aggregate import Entry, Table, json_field
 from .claims import judge
-from .comparison import direction_of, measured_for, orderings, protocol_differences
+from .comparison import direction_of, orderings, protocol_differences
 
 #: Result keys of references that are settings of the paper's run, not results.
 SETTING_KEYS = frozenset({"images_generated", "real_images", "training_samples", "epochs", "test_images"})
@@ -98,6 +98,8 @@ def number_verdict(reference: Reference, table: Optional[Table], entry: Optional
         return f"not comparable: different data ({table.dataset_family})"
     if entry is None or not entry.values:
         why = (entry.failed or entry.unavailable) if entry is not None else None
+        if entry is None and reference.classifier and reference.classifier not in {e.classifier for e in table.entries.values()}:
+            why = f"classifier {reference.classifier} not run"
         return "not measured" + (f": {why[:80]}" if why else "")
     if entry.interval is None:
         return "one seed: no interval"
@@ -132,7 +134,9 @@ def paper_table(
                 line.append("")
                 continue
             table = table_for(tables, ref.variant)
-            entry = measured_for(ref, table) if table is not None else None
+            # The paper's own classifier or nothing: another classifier's number under the
+            # paper's would read as a measurement of it.
+            entry = table.entry(ref.gan, ref.metric, ref.classifier) if table is not None else None
             verdict = number_verdict(ref, table, entry, registry)
             marks = []
             if table is not None and entry is not None and entry.values and not verdict.startswith(("not", "setting")):
