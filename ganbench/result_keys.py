@@ -74,7 +74,8 @@ def canonical_class(name: str) -> str:
     if plain in _NO_TUMOUR:
         return "normal"
     stripped = _TUMOUR_SUFFIX.sub("", plain)
-    return stripped or plain
+    # "tumour" and "tumor" alone are one class.
+    return stripped or "tumor"
 
 
 def same_key(a: str, b: str) -> bool:

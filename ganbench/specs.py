@@ -621,6 +621,10 @@ class Reference:
     #: The variant of the paper's own suite whose cells measure this number ("" for a
     #: suite without variants, or a number no cell measures).
     variant: str = ""
+    #: Why this number cannot be set against ganbench's even on the paper's data (it is
+    #: on another scale, say); "" when it can. A paper report then says so instead of
+    #: placing it inside, above or below our interval.
+    incomparable: str = ""
 
     @property
     def name(self) -> str:
@@ -653,9 +657,9 @@ class Claim:
     of the result key's metric (lower FID, higher F1).
 
     Verdicts (:mod:`ganbench.leaderboard.claims`): supported (every pair in the claimed
-    order with disjoint 95% intervals), contradicted (some pair in the opposite order
-    with disjoint intervals), undecided (overlapping intervals, one seed), or not
-    measured."""
+    order with disjoint 95% intervals), supported where measured (so are all the pairs
+    measured, but some are not), contradicted (some pair in the opposite order with
+    disjoint intervals), undecided (overlapping intervals, one seed), or not measured."""
 
     paper: str
     #: Where the paper says it (a section, a table).

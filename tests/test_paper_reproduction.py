@@ -49,6 +49,7 @@ def test_class_spellings_meet_but_other_classes_do_not():
     assert canonical_class("glioma_tumor") == canonical_class("Glioma") == "glioma"
     assert canonical_class("no_tumor") == canonical_class("notumor") == canonical_class("Normal") == "normal"
     assert same_key("ssim_nearest_real[Glioma]", "ssim_nearest_real[glioma_tumor]")
+    assert same_key("tstr_f1[Tumour]", "tstr_f1[tumor]")
     assert not same_key("ssim_nearest_real[Glioma]", "ssim_nearest_real[meningioma]")
     assert not same_key("ssim_nearest_real[Glioma]", "ssim_nearest_real")
     assert not same_key("psnr_nearest_real[Glioma]", "ssim_nearest_real[Glioma]")
@@ -81,8 +82,11 @@ def test_expand_runs_every_gan_and_seed_once_per_variant_in_variant_major_order(
 def test_expand_refuses_repeated_names_and_variants_with_nothing_to_run():
     with pytest.raises(ValueError, match="distinct"):
         expand("s", "smoke", ["g"], ["d"], [0], (Variant("a"), Variant("a")))
-    with pytest.raises(ValueError, match="none of which"):
+    with pytest.raises(ValueError, match="no variant runs any"):
         expand("s", "smoke", ["g"], ["d"], [0], (Variant("a", gans=("other",)),))
+    # A variant of other GANs has no cells; the others still run.
+    cells = expand("s", "smoke", ["g"], ["d"], [0], (Variant("a", gans=("other",)), Variant("b")))
+    assert [c.variant for c in cells] == ["b"]
 
 
 def test_a_variant_overrides_the_profile_and_epochs_replace_steps():
@@ -135,6 +139,8 @@ def test_tumour_vs_normal_merges_every_tumour_class():
 def test_tumour_vs_normal_needs_one_no_tumour_class():
     with pytest.raises(GanbenchError, match="exactly one no-tumour class"):
         apply_class_task(_data(("glioma", "meningioma")), "tumour-vs-normal")
+    with pytest.raises(GanbenchError, match="needs a tumour class"):
+        apply_class_task(_data(("notumor",)), "tumour-vs-normal")
     with pytest.raises(GanbenchError, match="unknown class task"):
         apply_class_task(_data(("no", "yes")), "three-way")
 
@@ -308,3 +314,24 @@ def test_the_json_leaderboard_of_a_paper_suite_carries_every_verdict(tmp_path):
     verdicts = {(r["table"], r["row"], r["column"]): r["verdict"] for r in document["paper_report"]}
     assert verdicts[("Table VI", "Glioma, Proposed GAN", "SSIM")] == "reproduced"
     assert len(verdicts) == len([r for r in load_plugins().registry.in_registration_order("references") if r.paper == "gan-cnn-mri-ijacsa-2024"])
+
+
+def test_a_metric_setting_a_variant_fixes_is_refused_before_training(tmp_path, registry):
+    from ganbench.runner.suite_run import RunRequest, run_suite
+
+    request = RunRequest(
+        suite="ijacsa-2024", data=tmp_path, dataset="brain-tumor-mri-dataset", metric_settings={"classifier_epochs": "2"},
+        results_dir=tmp_path / "results",
+    )
+    with pytest.raises(GanbenchError, match="sets it itself"):
+        run_suite(registry, request)
+    assert not (tmp_path / "results").exists()
+
+
+def test_claims_over_downstream_keys_name_the_classifier_that_measures_them(registry):
+    """A Measure of a tstr key without its classifier would never meet a stored row."""
+    for claim in registry.in_registration_order("claims"):
+        for pair in claim.comparisons:
+            for measure in pair:
+                if measure.key.split("_", 1)[0] in ("tstr", "trtr", "trstr"):
+                    assert measure.classifier, (claim.text, measure)

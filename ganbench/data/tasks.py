@@ -44,6 +44,8 @@ def apply_class_task(data: LoadedData, task: str) -> LoadedData:
     if task not in CLASS_TASKS:
         raise GanbenchError(f"unknown class task {task!r}; known: {', '.join(CLASS_TASKS)}")
     normal = no_tumour_class(data.class_names)
+    if len(data.class_names) < 2:
+        raise GanbenchError(f"the tumour-vs-normal task needs a tumour class besides {data.class_names[normal]!r}; the data has no other")
     if len(data.class_names) == 2:
         # Already (no tumour, tumour): nothing to merge, names kept as the data has them.
         return data

@@ -39,6 +39,8 @@ def comparability(reference: Reference, table: Table, entry: Optional[Entry]) ->
         return "different data: synthetic phantom, not patient data"
     if reference.dataset_family != table.dataset_family:
         return f"different data (paper: {reference.dataset_family}; here: {table.dataset_family})"
+    if reference.incomparable:
+        return f"not comparable: {reference.incomparable}"
     if entry is None or not entry.values:
         return "no measurement"
     reasons = protocol_differences(reference, table, entry)

@@ -96,6 +96,8 @@ def number_verdict(reference: Reference, table: Optional[Table], entry: Optional
         return "not comparable: synthetic phantom"
     if reference.dataset_family != table.dataset_family:
         return f"not comparable: different data ({table.dataset_family})"
+    if reference.incomparable:
+        return f"not comparable: {reference.incomparable}"
     if entry is None or not entry.values:
         why = (entry.failed or entry.unavailable) if entry is not None else None
         if entry is None and reference.classifier and reference.classifier not in {e.classifier for e in table.entries.values()}:
@@ -192,7 +194,10 @@ def settings_paragraph(suite: Suite, place_tables: list[Table], references: list
     paper = suite.profiles.get("paper")
     n_fake = sorted({c.get("n_fake") for c in configs if isinstance(c.get("n_fake"), int)})
     if n_fake:
-        parts.append(f"{', '.join(map(str, n_fake))} generated images per cell" + (f" (paper profile: {paper.n_fake})" if paper else ""))
+        parts.append(
+            f"{', '.join(map(str, n_fake))} generated images per cell"
+            + (f" (paper profile: {paper.n_fake})" if paper and not paper.variants else "")
+        )
     train = sorted({c.get("train_images") for c in configs if isinstance(c.get("train_images"), int)})
     if train:
         parts.append(f"GANs trained on {', '.join(map(str, train))} images")

@@ -67,10 +67,10 @@ def gan_hparams(gan: GAN, cell: Cell, settings: ProfileSettings) -> dict[str, An
 
 
 def training_split(split: ImageSplit, train_images: Optional[int]) -> ImageSplit:
-    """The first ``train_images`` of a fixed shuffle of ``split`` that keeps its class mix
-    (:meth:`ImageSplit.matching` with seed 0): the same images for every GAN and seed, and
-    a larger size takes a superset only in distribution, never by accident of order.
-    All of ``split`` when None or not smaller."""
+    """``train_images`` images of ``split`` with its class mix (:meth:`ImageSplit.matching`
+    with seed 0): the same images for every GAN and seed, and each class takes a prefix of
+    one fixed permutation, so a larger size takes a superset of a smaller one. All of
+    ``split`` when None or not smaller (the runner warns; the cell records the count)."""
     if train_images is None or train_images >= len(split):
         return split
     return split.subset(split.matching(split.labels, int(train_images), seed=0))

@@ -39,8 +39,9 @@ def expand(
     The order is dataset-major, then variant-major, so that the cells that read the same
     data at the same size run together and reuse its real images and cached features.
 
-    Raises ValueError for an empty axis, two variants with one name, or a variant whose
-    GANs are all outside ``gans``.
+    A variant whose GANs are all outside ``gans`` has no cells (``--gans wgan`` runs
+    only the variants that run wgan). Raises ValueError for an empty axis, two variants
+    with one name, or no cell at all.
     """
     if not gans or not datasets or not seeds:
         raise ValueError("a suite needs at least one GAN, one dataset and one seed")
@@ -52,9 +53,9 @@ def expand(
     for dataset in dict.fromkeys(datasets):
         for variant in axis:
             chosen = [g for g in dict.fromkeys(gans) if variant is None or variant.gans is None or g in variant.gans]
-            if not chosen:
-                raise ValueError(f"variant {variant.name!r} runs {', '.join(variant.gans)}, none of which this run has ({', '.join(gans)})")
             for gan in chosen:
                 for seed in dict.fromkeys(seeds):
                     cells.append(Cell(suite, dataset, gan, int(seed), profile, variant.name if variant else ""))
+    if not cells:
+        raise ValueError(f"no variant runs any of the GANs of this run ({', '.join(gans)})")
     return cells

@@ -141,6 +141,18 @@ def run_suite(
     settings = replace(
         settings, metric_settings=resolve_metric_settings(registry, suite, profile, classifiers, request.metric_settings)
     )
+    for variant in settings.variants:
+        if variant.gans and not set(variant.gans) & set(gans):
+            progress.log(f"variant {variant.name}: not run (it runs {', '.join(variant.gans)}, none of this run's GANs)")
+        # A variant's own settings are what the variant is: a --metric-setting that would
+        # silently lose to them is refused instead.
+        own = set(variant.metric_settings) | ({"classifier_epochs"} if variant.classifier_epochs is not None else set())
+        overridden = set(request.metric_settings) & own
+        if overridden:
+            raise GanbenchError(
+                f"--metric-setting {', '.join(sorted(overridden))}: variant {variant.name!r} of suite {suite.name!r} sets it itself "
+                "(the variants are the paper's settings); leave it out"
+            )
     seeds = range(request.seeds if request.seeds is not None else settings.seeds)
     try:
         cells = expand(suite.name, profile, gans, datasets, seeds, settings.variants)
@@ -186,6 +198,11 @@ def run_suite(
         data = loaded[slot]
         if (slot, cell.gan, cell.variant) not in warned:
             warned.add((slot, cell.gan, cell.variant))
+            if own.train_images and own.train_images > len(data.train):
+                progress.log(
+                    f"warning: {cell.variant or suite.name}: {own.train_images} training images asked for, the training "
+                    f"split has {len(data.train)}: the GANs train on all of them (the cells record the count)"
+                )
             for line in batch_warnings(cell, data, ctx):
                 progress.log(f"warning: {line}")
         claim = try_claim(ctx.results_dir, cell.key)

@@ -72,7 +72,9 @@ CLAIMS = (
         where="Section 3.3, Table 1",
         text="the CycleGAN's FID (53.61) is better than the DCGAN's (141.82)",
         comparisons=((Measure("cyclegan", "fid"), Measure("dcgan", "fid")),),
-        note="the paper's DCGAN number is Kossen et al.'s on other data; here both GANs run on the same data",
+        note="the paper's DCGAN number is Kossen et al.'s on other data. Here both GANs train on the same data, but "
+        "their FIDs compare different sets: CycleGAN's translations (tumour) with real tumour images, DCGAN's "
+        "class-balanced samples (both classes) with real images of both classes",
     ),
 )
 

@@ -35,6 +35,8 @@ class Column:
     #: For values printed with words in them ("1 h 52 m", "10k"): printed text -> number.
     #: The printed text is kept in the reference's note.
     parse: Optional[Callable[[str], float]] = None
+    #: Why the column's numbers cannot be set against ganbench's at all (another scale).
+    incomparable: str = ""
 
 
 def fraction(percent: float) -> float:
@@ -112,6 +114,7 @@ def table_references(
                             cell_notes.get((row, column.label), ""),
                             printed_note,
                         ),
+                        **({"incomparable": column.incomparable} if column.incomparable else {}),
                         "differences": _unique(
                             shared.get("differences", ()), own.get("differences", ()), column.differences
                         ),

@@ -2,7 +2,8 @@
 
 Vanilla GAN and DCGAN, one GAN per class on tumour / no-tumour MRI; 1,400 generated
 images (700 a class) train each classifier (the paper's CNN, MobileNetV2, ResNet152),
-tested on real images at 224 px, each score the best over validation epochs (Table 7,
+tested on real images (224 px in the paper; 256 px at the paper profile here, the nearest
+size DCGAN makes), each score the best over validation epochs (Table 7,
 the DCGAN rows of Table 8). The paper's data is Kaggle's 400-image "MRI Based Brain
 Tumor Images" (``mri-based-brain-tumor-images``); any 4-class set is merged into
 tumour / no tumour (``class_task``) and reads "different data" in the report.
