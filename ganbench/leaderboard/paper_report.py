@@ -67,6 +67,8 @@ def fmt_value(value: Optional[float], unit: str) -> str:
         return "—"
     if unit == "fraction":
         return f"{100 * value:.4g} %"
+    if unit in ("images", "epochs") and float(value).is_integer():
+        return f"{int(value):,}" + (f" {unit}" if unit == "images" else "")
     return f"{value:.4g}" + (f" {unit}" if unit in ("dB", "minutes", "images") else "")
 
 
