@@ -18,7 +18,7 @@ from torch import nn
 
 from ganbench import hookimpl
 from ganbench.plugins import ALLOW_ENV, register_commands
-from ganbench.specs import Dataset, Detection, ImageSplit, Metric, MetricResult, Reference
+from ganbench.specs import Claim, Dataset, Detection, ImageSplit, Measure, Metric, MetricResult, Reference
 from ganbench.testing import (
     DIRECT,
     check_classifier,
@@ -377,6 +377,14 @@ def test_register_references_reaches_the_registry(ganbench_registry):
     reference = Reference(paper="Test 2024", table="Table 1", gan="dcgan", metric="fid", value=12.5, dataset_family="tiny", protocol="FID on 10k images")
     registry = ganbench_registry(plugin_module(register_references=registering(reference)))
     assert registry.get("references", reference.name) is reference
+
+
+def test_register_claims_reaches_the_registry(ganbench_registry):
+    better, worse = Measure("dcgan", "fid"), Measure("vanilla-gan", "fid")
+    claim = Claim(paper="Test 2024", where="Table 1", text="DCGAN has the lower FID", comparisons=((better, worse),))
+    registry = ganbench_registry(plugin_module(register_claims=registering(claim)))
+    assert registry.get("claims", claim.name) is claim
+    assert registry.in_registration_order("claims") == [claim]
 
 
 def test_register_commands_adds_a_command():
