@@ -15,7 +15,17 @@ PUBLISHED = sorted(p for p in LEADERBOARDS.glob("*.md") if p.with_suffix(".resul
 
 
 def test_there_is_a_published_leaderboard():
-    assert [p.name for p in PUBLISHED] == ["brain-mri.md"]
+    assert [p.name for p in PUBLISHED] == sorted(
+        ["brain-mri.md", "braingan-2022.md", "cgan-report-2023.md", "cyclegan-2022.md", "ijacsa-2024.md", "thesis-depth-2023.md"]
+    )
+
+
+@pytest.mark.parametrize("markdown", [p for p in PUBLISHED if p.stem != "brain-mri"], ids=lambda p: p.name)
+def test_a_paper_report_opens_with_the_papers_tables_and_says_how_far_the_run_is(markdown):
+    text = markdown.read_text()
+    assert text.startswith("# Reproduction report: ")
+    assert "This run: profile `smoke`" in text and "not a reproduction" in text
+    assert "### The paper's claims" in text
 
 
 @pytest.mark.parametrize("markdown", PUBLISHED, ids=lambda p: p.name)

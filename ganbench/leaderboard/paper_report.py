@@ -94,17 +94,17 @@ def number_verdict(reference: Reference, table: Optional[Table], entry: Optional
         return f"not measured: {reference.gan} is not a ganbench GAN"
     if table is None:
         return f"not measured: variant `{reference.variant}` not run" if reference.variant else "not measured"
+    if entry is None or not entry.values:
+        why = (entry.failed or entry.unavailable) if entry is not None else None
+        if entry is None and reference.classifier and reference.classifier not in {e.classifier for e in table.entries.values()}:
+            why = f"classifier {reference.classifier} not run"
+        return "not measured" + (f": {why[:80]}" if why else "")
     if table.synthetic:
         return "not comparable: synthetic phantom"
     if reference.dataset_family != table.dataset_family:
         return f"not comparable: different data ({table.dataset_family})"
     if reference.incomparable:
         return f"not comparable: {reference.incomparable}"
-    if entry is None or not entry.values:
-        why = (entry.failed or entry.unavailable) if entry is not None else None
-        if entry is None and reference.classifier and reference.classifier not in {e.classifier for e in table.entries.values()}:
-            why = f"classifier {reference.classifier} not run"
-        return "not measured" + (f": {why[:80]}" if why else "")
     if entry.interval is None:
         return "one seed: no interval"
     low, high = entry.interval
