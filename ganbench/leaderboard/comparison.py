@@ -48,9 +48,13 @@ def comparability(reference: Reference, table: Table, entry: Optional[Entry]) ->
         return "different protocol: " + "; ".join(reasons)
     if entry.interval is None:
         return "comparable (one seed: no interval)"
-    low, high = entry.interval
-    where = "inside" if low <= reference.value <= high else ("above" if reference.value > high else "below")
-    return f"comparable: reported value {where} our 95% CI"
+    return f"comparable: reported value {position(reference.value, entry.interval)} our 95% CI"
+
+
+def position(reported: float, interval: tuple[float, float]) -> str:
+    """Where a reported number lies against our interval: inside, above or below."""
+    low, high = interval
+    return "inside" if low <= reported <= high else ("above" if reported > high else "below")
 
 
 def protocol_differences(reference: Reference, table: Table, entry: Entry) -> list[str]:

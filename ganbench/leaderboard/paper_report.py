@@ -30,7 +30,7 @@ from ..registry import Registry
 from ..specs import Claim, Measure, Reference, Suite
 from .aggregate import Entry, Table, json_field
 from .claims import judge
-from .comparison import direction_of, orderings, protocol_differences
+from .comparison import direction_of, orderings, position, protocol_differences
 
 #: Result keys of references that are settings of the paper's run, not results.
 SETTING_KEYS = frozenset({"images_generated", "real_images", "training_samples", "epochs", "test_images"})
@@ -107,8 +107,7 @@ def number_verdict(reference: Reference, table: Optional[Table], entry: Optional
         return f"not comparable: {reference.incomparable}"
     if entry.interval is None:
         return "one seed: no interval"
-    low, high = entry.interval
-    return REPRODUCED if low <= reference.value <= high else (ABOVE if reference.value > high else BELOW)
+    return {"inside": REPRODUCED, "above": ABOVE, "below": BELOW}[position(reference.value, entry.interval)]
 
 
 def layout(references: list[Reference]) -> list[tuple[str, list[str], list[str], dict]]:
