@@ -121,12 +121,10 @@ def plugin_versions(ctx: CellContext, cell: Cell, data: LoadedData) -> dict[str,
     return {f"{kind}/{name}": ctx.registry.provenance(kind, name).as_dict() for kind, name in used}
 
 
-def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
-    """Execute a cell; never raises for a failure inside the cell (it becomes a row)."""
-    config = cell_config(cell, data, ctx)
-    run_id = uuid.uuid4().hex[:12]
-    artifacts = ctx.results_dir / "artifacts" / cell.key / run_id
-    base = dict(
+def row_base(cell: Cell, data: LoadedData, ctx: CellContext, config: Mapping[str, Any], run_id: str, artifacts: Path) -> dict[str, Any]:
+    """The fields every result row of one cell execution shares (all of
+    :class:`ResultRow` but the metric's own); ``artifacts`` lies under ``ctx.results_dir``."""
+    return dict(
         run_id=run_id,
         suite=cell.suite,
         cell_key=cell.key,
@@ -148,13 +146,21 @@ def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
         dataset_synthetic=data.synthetic,
         artifacts_dir=str(artifacts.relative_to(ctx.results_dir)),
     )
+
+
+def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
+    """Execute a cell; never raises for a failure inside the cell (it becomes a row)."""
+    config = cell_config(cell, data, ctx)
+    run_id = uuid.uuid4().hex[:12]
+    artifacts = ctx.results_dir / "artifacts" / cell.key / run_id
+    base = row_base(cell, data, ctx, config, run_id, artifacts)
     started = time.perf_counter()
     try:
         generated, train_seconds = _train_and_sample(cell, data, ctx, config, artifacts)
     except Exception as exc:
         _write_error(artifacts, exc)
         return [ResultRow(**base, status="failed", error=_one_line(exc), cell_wall_time_s=time.perf_counter() - started)]
-    rows = _evaluate(cell, data, ctx, generated, artifacts, base, train_seconds)
+    rows = evaluate_generated(cell, data, ctx, generated, artifacts, base, train_seconds)
     for row in rows:
         row.train_wall_time_s = train_seconds
         row.cell_wall_time_s = time.perf_counter() - started
@@ -254,7 +260,12 @@ def save_sample_grid(fake: ImageSplit, path: Path, per_class: int = 8, padding: 
     Image.fromarray(array[:, :, 0] if channels == 1 else array).save(path)
 
 
-def _evaluate(cell, data, ctx, generated: Generated, artifacts, base, train_seconds: float) -> list[ResultRow]:
+def evaluate_generated(
+    cell: Cell, data: LoadedData, ctx: CellContext, generated: Generated, artifacts: Path, base: Mapping[str, Any], train_seconds: Optional[float]
+) -> list[ResultRow]:
+    """Every metric of the cell (each downstream one with every classifier of ``ctx``) on
+    ``generated``; one row per result key. Never raises for a metric's failure: it
+    becomes ``failed`` rows of that metric, and the other metrics' rows are kept."""
     evaluation = Evaluation(
         train_wall_time_s=train_seconds,
         data=data,
