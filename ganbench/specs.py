@@ -194,6 +194,52 @@ class GANModel(ABC):
     def networks(self) -> dict[str, nn.Module]:
         """The networks whose weights make up a checkpoint, by stable name."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything training changes, for a checkpoint that resumes exactly: the
+        networks' state dicts, and the ``state_dict()`` of every attribute that is a
+        torch optimiser or learning-rate scheduler (or a list of them), and every
+        attribute that is a bool, int, float or str (step counters), by attribute name.
+
+        A model with other state that training changes (a replay buffer, a Python RNG)
+        overrides this and :meth:`load_state_dict`, calling ``super()`` and adding its
+        own under a key of its own; values must be tensors, JSON scalars, or dicts,
+        lists and tuples of them (:func:`ganbench.checkpoints.save_state`).
+        ``ganbench.testing.check_resume`` checks that a model resumes exactly."""
+        attributes: dict[str, Any] = {}
+        for name, value in sorted(vars(self).items()):
+            if isinstance(value, (bool, int, float, str)):
+                attributes[name] = value
+            elif _has_state(value):
+                attributes[name] = value.state_dict()
+            elif isinstance(value, (list, tuple)) and value and all(_has_state(v) for v in value):
+                attributes[name] = [v.state_dict() for v in value]
+        return {"networks": {name: net.state_dict() for name, net in self.networks().items()}, "attributes": attributes}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (after :meth:`plan`, which may
+        create the schedulers). Networks load strictly; tensors move to the model's
+        devices."""
+        networks = self.networks()
+        if set(state["networks"]) != set(networks):
+            raise ValueError(f"checkpoint holds networks {sorted(state['networks'])}, the model has {sorted(networks)}")
+        for name, net in networks.items():
+            net.load_state_dict(state["networks"][name], strict=True)
+        for name, value in state["attributes"].items():
+            current = getattr(self, name, None)
+            if _has_state(current):
+                current.load_state_dict(value)
+            elif isinstance(current, (list, tuple)) and len(current) == len(value) and all(_has_state(v) for v in current):
+                for item, item_state in zip(current, value):
+                    item.load_state_dict(item_state)
+            else:
+                setattr(self, name, value)
+
+
+def _has_state(value: Any) -> bool:
+    """An optimiser or a learning-rate scheduler: state that training changes and that
+    the value itself can save and restore."""
+    return isinstance(value, (torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler))
+
 
 class ImageToImageModel(GANModel):
     """A built image-to-image GAN (CycleGAN): it translates images between a source

@@ -507,6 +507,84 @@ def check_gan(
     return model
 
 
+class _Interrupted(BaseException):
+    """Stands for the end of a killed process in :func:`check_resume`."""
+
+
+def check_resume(
+    gan: Any,
+    *,
+    size: int = 32,
+    channels: int = 1,
+    num_classes: int = 2,
+    steps: int = 6,
+    every: int = 2,
+    stop_after: int = 3,
+    batch: int = 4,
+    overrides: Optional[Mapping[str, Any]] = None,
+) -> None:
+    """Training interrupted after ``stop_after`` steps and resumed from its last
+    checkpoint (every ``every`` steps) must end with exactly the weights, optimiser
+    state and losses of a training that never stopped: :meth:`GANModel.state_dict`
+    must hold everything training changes. Runs the runner's own training loop (batch
+    order, seeded RNG streams, checkpoints) on the CPU with the smoke profile's
+    hyperparameters, ``overrides`` and ``batch_size`` = ``batch``."""
+    import torch
+
+    from .runner.checkpointing import PhaseCheckpoints
+    from .runner.training import build_model, train, train_pair
+    from .specs import ImageSpec, ImageSplit, SilentProgress
+
+    c = _Contract("gans", gan)
+    spec = ImageSpec(size, channels, num_classes)
+    smoke = c.profiles(gan, ["smoke"])["smoke"]
+    hparams = {**smoke, **(overrides or {}), "batch_size": batch, "steps": steps}
+    hparams.pop("epochs", None)
+    device = torch.device("cpu")
+    n = 3 * batch
+    images = (torch.rand(n, channels, size, size, generator=torch.Generator().manual_seed(1)) * 255).to(torch.uint8)
+    split = ImageSplit(images, torch.arange(n) % num_classes)
+
+    class StopAfter(SilentProgress):
+        def __init__(self, count):
+            self.count = count
+
+        def track(self, iterable, total=None, description=""):
+            for done, item in enumerate(iterable):
+                if self.count is not None and done == self.count:
+                    raise _Interrupted()
+                yield item
+
+    def run(folder: Optional[Path], stop: Optional[int]):
+        model = build_model(gan, spec, hparams, device, seed=0)
+        checkpoints = PhaseCheckpoints(folder, every) if folder else None
+        with c.calling(f"training {steps} steps with checkpoints every {every}"):
+            if gan.kind == "image-to-image":
+                source, target = split.of_class(0), split.of_class(1)
+                history = train_pair(model, source, target, hparams, 0, device, StopAfter(stop), "check", checkpoints)
+            else:
+                history = train(model, split, hparams, 0, device, StopAfter(stop), "check", checkpoints)
+        return model, history
+
+    reference, reference_history = run(None, None)
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            run(Path(folder), stop_after)
+        except _Interrupted:
+            pass
+        c.require((Path(folder) / "latest.safetensors").is_file(), f"no checkpoint after {stop_after} of {steps} steps (every {every})")
+        resumed, resumed_history = run(Path(folder), None)
+    expected, got = reference.state_dict(), resumed.state_dict()
+    for name, state in expected["networks"].items():
+        for key, value in state.items():
+            c.require(
+                torch.equal(value, got["networks"][name][key]),
+                f"resumed training gave other weights than uninterrupted training ({name}.{key}): "
+                "state_dict() must hold everything training changes (optimisers, counters, buffers)",
+            )
+    c.require(resumed_history == reference_history, "resumed training gave other losses than uninterrupted training")
+
+
 def check_dataset(
     dataset: Any,
     path: Optional[Path] = None,

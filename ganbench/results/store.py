@@ -252,6 +252,31 @@ class ResultsStore:
             }
         )
 
+    def evaluated(self, evaluation_hash: str) -> list[dict[str, Any]]:
+        """The rows of the latest run that computed this evaluation (one metric with one
+        classifier on one trained stage, with the same settings:
+        ``config["evaluation"]["hash"]``) with every row ``ok``; [] if none did."""
+        if not self.path.exists():
+            return []
+
+        def latest(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+            found = connection.execute(
+                "SELECT run_id FROM results WHERE json_extract(config_json, '$.evaluation.hash') = ? "
+                "GROUP BY run_id HAVING SUM(status != 'ok') = 0 ORDER BY MAX(id) DESC LIMIT 1",
+                (evaluation_hash,),
+            ).fetchone()
+            if found is None:
+                return []
+            return [
+                dict(row)
+                for row in connection.execute(
+                    "SELECT * FROM results WHERE run_id = ? AND json_extract(config_json, '$.evaluation.hash') = ? ORDER BY id",
+                    (found["run_id"], evaluation_hash),
+                )
+            ]
+
+        return self._transaction(latest)
+
     def rows(self, suite: Optional[str] = None) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []

@@ -5,6 +5,7 @@ execution, so nothing an earlier run wrote is ever overwritten."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import traceback
 import uuid
@@ -20,9 +21,11 @@ from ..checkpoints import save_networks
 from ..metric_contract import result_problems
 from ..registry import Registry
 from ..results.provenance import config_hash
-from ..results.store import ResultRow
+from ..results.store import ResultRow, ResultsStore
 from ..specs import GAN, Evaluation, ImageSplit, LoadedData, ProfileSettings, Progress, Suite
+from .checkpointing import DEFAULT_EVERY
 from .matrix import Cell
+from .stages import TrainingStage, training_config, training_hash
 from .training import build_model, generate_balanced, sample, train
 from .translation import HOLDOUT_FRACTION, train_and_translate
 
@@ -41,6 +44,10 @@ class CellContext:
     results_dir: Path
     progress: Progress
     packages: Mapping[str, str]
+    #: Training steps between checkpoints (0: only the final one).
+    checkpoint_every: int = DEFAULT_EVERY
+    #: Reuse finished training stages and evaluations (``--force`` turns it off).
+    reuse: bool = True
 
 
 def cell_settings(cell: Cell, settings: ProfileSettings) -> ProfileSettings:
@@ -148,18 +155,29 @@ def row_base(cell: Cell, data: LoadedData, ctx: CellContext, config: Mapping[str
     )
 
 
-def run_cell(cell: Cell, data: LoadedData, ctx: CellContext) -> list[ResultRow]:
-    """Execute a cell; never raises for a failure inside the cell (it becomes a row)."""
+def cell_stage(cell: Cell, config: Mapping[str, Any], ctx: CellContext) -> TrainingStage:
+    """The training stage this cell trains or reuses."""
+    provenance = ctx.registry.provenance("gans", cell.gan).as_dict()
+    return TrainingStage(ctx.results_dir, training_hash(config, provenance), ctx.checkpoint_every, ctx.progress.log)
+
+
+def run_cell(cell: Cell, data: LoadedData, ctx: CellContext, run_id: Optional[str] = None) -> list[ResultRow]:
+    """Execute a cell; never raises for a failure inside the cell (it becomes a row).
+    Training resumes from its last checkpoint and a finished training stage is reused
+    (unless ``ctx.reuse`` is off); the rows record which run trained the generator."""
     config = cell_config(cell, data, ctx)
-    run_id = uuid.uuid4().hex[:12]
+    run_id = run_id or uuid.uuid4().hex[:12]
     artifacts = ctx.results_dir / "artifacts" / cell.key / run_id
     base = row_base(cell, data, ctx, config, run_id, artifacts)
+    stage = cell_stage(cell, config, ctx)
+    base["config"]["stage"] = {"training_hash": stage.hash, "trained_by_run": None}
     started = time.perf_counter()
     try:
-        generated, train_seconds = _train_and_sample(cell, data, ctx, config, artifacts)
+        generated, train_seconds, trained_by = _train_and_sample(cell, data, ctx, config, artifacts, stage, run_id)
     except Exception as exc:
         _write_error(artifacts, exc)
         return [ResultRow(**base, status="failed", error=_one_line(exc), cell_wall_time_s=time.perf_counter() - started)]
+    base["config"]["stage"]["trained_by_run"] = trained_by
     rows = evaluate_generated(cell, data, ctx, generated, artifacts, base, train_seconds)
     for row in rows:
         row.train_wall_time_s = train_seconds
@@ -178,14 +196,14 @@ class Generated:
     reconstructions: Optional[ImageSplit] = None
 
 
-def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
+def _per_class(gan, spec, hparams, cell, data, ctx, stage: TrainingStage) -> Generated:
     """One unconditional GAN per class, as BrainGAN and IJACSA train theirs."""
     models, history = {}, {}
     for label, class_name in enumerate(data.class_names):
         models[label] = build_model(gan, spec, hparams, ctx.device, cell.seed * 1000 + label)
         history[class_name] = train(
             models[label], data.train.of_class(label), hparams, cell.seed * 1000 + label,
-            ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}: {class_name}",
+            ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}: {class_name}", stage.phase(class_name),
         )
     networks = {
         f"{data.class_names[label]}.{net}": module for label, model in models.items() for net, module in model.networks().items()
@@ -196,11 +214,13 @@ def _per_class(gan, spec, hparams, cell, data, ctx) -> Generated:
     return Generated(fake, networks, history)
 
 
-def _one_model(gan, spec, hparams, cell, data, ctx) -> Generated:
+def _one_model(gan, spec, hparams, cell, data, ctx, stage: TrainingStage) -> Generated:
     """One GAN on every class: a conditional one, or an unconditional one when the suite
     says so (its samples then carry no class: label -1)."""
     model = build_model(gan, spec, hparams, ctx.device, cell.seed)
-    history = {"all": train(model, data.train, hparams, cell.seed, ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}")}
+    history = {
+        "all": train(model, data.train, hparams, cell.seed, ctx.device, ctx.progress, f"{cell.gan} seed {cell.seed}", stage.phase("all"))
+    }
     description = f"{cell.gan} seed {cell.seed}: sampling"
     if gan.conditional:
         fake = generate_balanced(model, cell_settings(cell, ctx.settings).n_fake, spec.num_classes, cell.seed, ctx.progress, description)
@@ -210,29 +230,55 @@ def _one_model(gan, spec, hparams, cell, data, ctx) -> Generated:
     return Generated(fake, model.networks(), history)
 
 
-def _translations(gan, spec, hparams, cell, data, ctx) -> Generated:
+def _translations(gan, spec, hparams, cell, data, ctx, stage: TrainingStage) -> Generated:
     result = train_and_translate(
         gan, spec, hparams, data, cell_settings(cell, ctx.settings).n_fake, cell.seed, ctx.device, ctx.progress,
-        ctx.suite.translation_source, f"{cell.gan} seed {cell.seed}",
+        ctx.suite.translation_source, f"{cell.gan} seed {cell.seed}", stage.phase,
     )
     return Generated(result.fake, result.networks, result.history, result.sources, result.reconstructions)
 
 
-def _train_and_sample(cell, data, ctx, config, artifacts: Path) -> tuple[Generated, float]:
+def _train_and_sample(cell, data, ctx, config, artifacts: Path, stage: TrainingStage, run_id: str) -> tuple[Generated, float, str]:
+    """The generated images (and the training time, and the run that trained them): the
+    stage's when it finished earlier, else trained now (resuming from the last
+    checkpoint) and kept in the stage."""
     gan = ctx.registry.get("gans", cell.gan)
-    how = {"translate": _translations, "per-class": _per_class, "one-model": _one_model}[config["training"]]
-    # The GAN trains on the variant's training-set size; the metrics see the whole split.
-    train_data = replace(data, train=training_split(data.train, cell_settings(cell, ctx.settings).train_images))
-    started = time.perf_counter()
-    generated = how(gan, data.image_spec, config["gan_hparams"], cell, train_data, ctx)
-    train_seconds = time.perf_counter() - started
+    with stage.held():
+        if not ctx.reuse and stage.folder.exists():
+            # --force: train anew rather than resume or reuse; the rows of the runs that
+            # used the old stage keep their own samples grid and weights in their artifacts.
+            ctx.progress.log(f"{cell.key}: --force: training anew (discarding the checkpoints and samples in {stage.folder})")
+            shutil.rmtree(stage.folder)
+        if stage.finished():
+            record = stage.load()
+            ctx.progress.log(f"{cell.key}: reusing the generator and samples that run {record.trained_by_run} trained ({stage.folder})")
+            generated = Generated(record.fake, {}, record.history, record.sources, record.reconstructions)
+            _write_artifacts(artifacts, cell, config, generated, {"trained_by_run": record.trained_by_run, "stage": str(stage.folder)})
+            return generated, record.train_wall_time_s, record.trained_by_run
+        how = {"translate": _translations, "per-class": _per_class, "one-model": _one_model}[config["training"]]
+        # The GAN trains on the variant's training-set size; the metrics see the whole split.
+        train_data = replace(data, train=training_split(data.train, cell_settings(cell, ctx.settings).train_images))
+        started = time.perf_counter()
+        generated = how(gan, data.image_spec, config["gan_hparams"], cell, train_data, ctx, stage)
+        train_seconds = time.perf_counter() - started
+        _write_artifacts(artifacts, cell, config, generated)
+        stage.save(
+            generated.fake, generated.sources, generated.reconstructions, generated.history, run_id, train_seconds,
+            training_config(config, ctx.registry.provenance("gans", cell.gan).as_dict()),
+        )
+        return generated, train_seconds, run_id
+
+
+def _write_artifacts(artifacts: Path, cell: Cell, config, generated: Generated, reused: Optional[dict] = None) -> None:
     artifacts.mkdir(parents=True, exist_ok=True)
-    metadata = {"cell": cell.key, "config": json.dumps(config, default=str)}
-    save_networks(artifacts / "checkpoint.safetensors", generated.networks, metadata)
+    if generated.networks:
+        metadata = {"cell": cell.key, "config": json.dumps(config, default=str)}
+        save_networks(artifacts / "checkpoint.safetensors", generated.networks, metadata)
+    if reused:
+        (artifacts / "trained_by.json").write_text(json.dumps(reused, indent=2))
     (artifacts / "losses.json").write_text(json.dumps(generated.history))
     (artifacts / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
     save_sample_grid(generated.fake, artifacts / "samples.png")
-    return generated, train_seconds
 
 
 def training_mode(gan: GAN, suite: Suite) -> str:
@@ -279,17 +325,66 @@ def evaluate_generated(
         artifacts_dir=artifacts,
         progress=ctx.progress,
     )
+    store = ResultsStore(ctx.results_dir, on_wait=ctx.progress.log) if ctx.reuse else None
+    trained = (base["config"].get("stage") or {}).get("training_hash") or base["config_hash"]
     rows: list[ResultRow] = []
     for metric_name in cell_metrics(cell, ctx):
         metric = ctx.registry.get("metrics", metric_name)
         classifiers = [ctx.registry.get("classifiers", c) for c in ctx.classifiers] if metric.kind == "downstream" else [None]
         for classifier in classifiers:
-            rows += _metric_rows(metric, classifier, evaluation, base)
+            evaluation_key = evaluation_hash(trained, metric, classifier, evaluation.settings, cell.profile, ctx)
+            earlier = store.evaluated(evaluation_key) if store is not None else []
+            if earlier:
+                rows += _reused_rows(earlier, metric, classifier, base, evaluation_key)
+                ctx.progress.log(
+                    f"{cell.key}: {metric.name}{' with ' + classifier.name if classifier else ''}: "
+                    f"reusing run {earlier[0]['run_id']}'s evaluation of the same samples"
+                )
+            else:
+                rows += _metric_rows(metric, classifier, evaluation, base, evaluation_key)
     return rows
 
 
-def _metric_rows(metric, classifier, evaluation, base) -> list[ResultRow]:
-    common = dict(base, metric=metric.name, classifier=classifier.name if classifier else None)
+def evaluation_hash(trained: str, metric, classifier, settings: Mapping[str, Any], profile: str, ctx: CellContext) -> str:
+    """What one metric's rows with one classifier depend on besides the samples (named
+    by ``trained``, the training hash): the settings, the classifier's hyperparameters
+    and both plugins' versions. Equal hashes: the earlier rows are this evaluation's."""
+    return config_hash(
+        {
+            "trained": trained,
+            "metric": metric.name,
+            "metric_plugin": ctx.registry.provenance("metrics", metric.name).as_dict(),
+            "classifier": classifier.name if classifier else None,
+            "classifier_plugin": ctx.registry.provenance("classifiers", classifier.name).as_dict() if classifier else None,
+            "classifier_hparams": classifier.hyperparameters(profile) if classifier else None,
+            "settings": dict(settings),
+        }
+    )
+
+
+def _reused_rows(earlier: list[dict], metric, classifier, base, evaluation_key: str) -> list[ResultRow]:
+    """Copies of an earlier run's rows of this evaluation, in this run, saying whose."""
+    config = {**base["config"], "evaluation": {"hash": evaluation_key, "reused_from": earlier[0]["run_id"]}}
+    return [
+        ResultRow(
+            **dict(base, config=config),
+            metric=metric.name,
+            classifier=classifier.name if classifier else None,
+            key=record["key"],
+            value=record["value"],
+            status="ok",
+            n_real=record["n_real"],
+            n_fake=record["n_fake"],
+            metric_wall_time_s=record["metric_wall_time_s"],
+            artifacts=json.loads(record["artifacts_json"] or "{}"),
+        )
+        for record in earlier
+    ]
+
+
+def _metric_rows(metric, classifier, evaluation, base, evaluation_key: str) -> list[ResultRow]:
+    config = {**base["config"], "evaluation": {"hash": evaluation_key, "reused_from": None}}
+    common = dict(base, config=config, metric=metric.name, classifier=classifier.name if classifier else None)
     reason = metric.unavailable_reason()
     if reason:
         return [ResultRow(**common, key=key, status="unavailable", error=reason) for key in metric.result_keys]

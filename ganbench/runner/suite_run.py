@@ -22,6 +22,7 @@ from ..settings import resolve_metric_settings
 from ..specs import CLASS_TASKS, PROFILES, LoadedData, Progress, SilentProgress, Suite
 from ..data.tasks import apply_class_task
 from .cell import CellContext, cell_config, cell_settings, gan_hparams, run_cell, training_mode, training_split
+from .checkpointing import DEFAULT_EVERY
 from .matrix import Cell, expand
 
 
@@ -43,6 +44,8 @@ class RunRequest:
     device: str = "auto"
     results_dir: Path = Path("ganbench-results")
     force: bool = False
+    #: Training steps between checkpoints (0: only the final one).
+    checkpoint_every: int = DEFAULT_EVERY
 
 
 @dataclass
@@ -172,6 +175,8 @@ def run_suite(
         results_dir=Path(request.results_dir),
         progress=progress,
         packages=package_versions(),
+        checkpoint_every=request.checkpoint_every,
+        reuse=not request.force,
     )
     summary = RunSummary(suite.name, profile, ctx.results_dir)
     # One load per dataset, image size and class task: the variants that share them share it.

@@ -4,12 +4,13 @@ one step, the core decides the batches, the step count and the seeds."""
 from __future__ import annotations
 
 import math
-from typing import Iterator, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import torch
 
 from ..errors import NonFiniteImagesError
 from ..randomness import isolated_rng
+from .checkpointing import PhaseCheckpoints
 from ..specs import GANModel, ImageSplit, Progress, SilentProgress, to_uint8, to_unit_range
 
 #: Offset between the seed of a GAN's initial weights and the seed of its training
@@ -31,15 +32,37 @@ def step_count(hparams: Mapping, n_train: int) -> int:
     return int(hparams["epochs"]) * math.ceil(n_train / batch)
 
 
-def batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+class BatchOrder:
     """Endless index batches: a fresh permutation each epoch; the last partial batch of
     an epoch is dropped (as DataLoader(drop_last=True)) unless the set is smaller than
-    one batch."""
-    batch_size = min(batch_size, n)
-    while True:
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n - batch_size + 1, batch_size):
-            yield order[start : start + batch_size]
+    one batch. Its state (generator, permutation, position) goes into training
+    checkpoints, so a resumed run draws the batches an uninterrupted one would."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size = n, min(batch_size, n)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order: Optional[torch.Tensor] = None
+        self.position = 0
+
+    def __iter__(self) -> "BatchOrder":
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        if self.order is None or self.position + self.batch_size > self.n:
+            self.order = torch.randperm(self.n, generator=self.generator)
+            self.position = 0
+        batch = self.order[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        return batch
+
+    def state_dict(self) -> dict:
+        state = {"generator": self.generator.get_state(), "position": self.position}
+        return state if self.order is None else {**state, "order": self.order}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.generator.set_state(state["generator"])
+        self.position = int(state["position"])
+        self.order = state.get("order")
 
 
 def train(
@@ -50,20 +73,25 @@ def train(
     device: torch.device,
     progress: Progress,
     description: str = "training",
+    checkpoints: Optional[PhaseCheckpoints] = None,
 ) -> list[dict]:
-    """Train ``model`` on ``split``; returns the loss history, one dict per step."""
+    """Train ``model`` on ``split``; returns the loss history, one dict per step. With
+    ``checkpoints``, resumes from the phase's last checkpoint and saves new ones."""
     if len(split) == 0:
         raise ValueError(f"{description}: no training images")
     images = to_unit_range(split.images).to(device)
     labels = split.labels.to(device)
-    order = batches(len(split), int(hparams["batch_size"]), torch.Generator().manual_seed(seed))
+    order = BatchOrder(len(split), int(hparams["batch_size"]), seed)
 
     def next_batch():
         index = next(order).to(device)
         return images[index], labels[index]
 
     with isolated_rng(seed + TRAINING_STREAM, device):
-        return run_steps(model, next_batch, step_count(hparams, len(split)), progress, description)
+        return run_steps(
+            model, next_batch, step_count(hparams, len(split)), progress, description,
+            checkpoints, {"order": order}, device,
+        )
 
 
 def train_pair(
@@ -75,6 +103,7 @@ def train_pair(
     device: torch.device,
     progress: Progress,
     description: str = "training",
+    checkpoints: Optional[PhaseCheckpoints] = None,
 ) -> list[dict]:
     """Train an image-to-image ``model`` on two unpaired domains: every step gets
     ``batch_size`` images of each, drawn independently, labelled 0 (source) and 1
@@ -85,7 +114,7 @@ def train_pair(
     domains = []
     for label, split in enumerate((source, target)):
         images = to_unit_range(split.images).to(device)
-        order = batches(len(split), batch_size, torch.Generator().manual_seed(seed * 2 + label))
+        order = BatchOrder(len(split), batch_size, seed * 2 + label)
         domains.append((images, order, label))
 
     def next_batch():
@@ -93,21 +122,49 @@ def train_pair(
         labels = torch.cat([torch.full((len(p),), label, dtype=torch.long) for p, (_, _, label) in zip(parts, domains)])
         return torch.cat(parts), labels.to(device)
 
+    streams = {f"order-{label}": order for _, order, label in domains}
     with isolated_rng(seed + TRAINING_STREAM, device):
-        return run_steps(model, next_batch, step_count(hparams, max(len(source), len(target))), progress, description)
+        return run_steps(
+            model, next_batch, step_count(hparams, max(len(source), len(target))), progress, description,
+            checkpoints, streams, device,
+        )
 
 
-def run_steps(model: GANModel, next_batch, steps: int, progress: Progress, description: str) -> list[dict]:
+def run_steps(
+    model: GANModel,
+    next_batch,
+    steps: int,
+    progress: Progress,
+    description: str,
+    checkpoints: Optional[PhaseCheckpoints] = None,
+    streams: Mapping[str, Any] = {},
+    device: torch.device = torch.device("cpu"),
+) -> list[dict]:
     """``steps`` calls of ``model.train_step`` on ``next_batch()``; stops at the first
-    non-finite loss (a diverged GAN only wastes time after that)."""
+    non-finite loss (a diverged GAN only wastes time after that). With ``checkpoints``:
+    starts where the phase's last checkpoint left off (``streams``, the batch orders,
+    and torch's RNG included) and checkpoints every ``checkpoints.every`` steps and at
+    the end."""
     model.plan(steps)
-    history = []
-    for step in progress.track(range(steps), total=steps, description=description):
+    history: list[dict] = []
+    start = 0
+    if checkpoints is not None:
+        resumed = checkpoints.resume(model, streams, device, steps, description)
+        if resumed is not None:
+            if resumed.finished:
+                return resumed.history
+            start, history = resumed.step, resumed.history
+    label = description if start == 0 else f"{description} (from step {start})"
+    for step in progress.track(range(start, steps), total=steps - start, description=label):
         losses = model.train_step(*next_batch())
         bad = [k for k, v in losses.items() if not math.isfinite(v)]
         if bad:
             raise FloatingPointError(f"{description}: non-finite {', '.join(bad)} at step {step}")
         history.append({"step": step, **losses})
+        if checkpoints is not None and checkpoints.due(step + 1, steps):
+            checkpoints.save(model, streams, device, step + 1, steps, history)
+    if checkpoints is not None:
+        checkpoints.save(model, streams, device, steps, steps, history)
     return history
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
 from ..errors import GanbenchError
 from ..specs import GAN, ImageSpec, ImageSplit, ImageToImageModel, LoadedData, Progress, to_unit_range
 from ..data.tasks import NO_TUMOUR_NAMES
+from .checkpointing import PhaseCheckpoints
 from .training import balanced_labels, build_model, checked_uint8, train_pair
 
 HOLDOUT_FRACTION = 0.2
@@ -99,7 +100,10 @@ def train_and_translate(
     progress: Progress,
     source_name: Optional[str],
     description: str,
+    checkpoints: Optional[Callable[[str], PhaseCheckpoints]] = None,
 ) -> Translations:
+    """Train one CycleGAN per (source, target) class pair and translate the held-out
+    images both ways. ``checkpoints``: the phase checkpoints of a pair, by its name."""
     source = source_class(data.class_names, source_name)
     targets = [c for c in range(len(data.class_names)) if c != source]
     if not targets:
@@ -117,7 +121,8 @@ def train_and_translate(
             raise GanbenchError(f"GAN {gan.name!r} says it is image-to-image but built a {type(model).__name__}")
         target_train, target_held = parts[target]
         history[pair] = train_pair(
-            model, source_train, target_train, hparams, seed * 1000 + target, device, progress, f"{description}: {pair}"
+            model, source_train, target_train, hparams, seed * 1000 + target, device, progress, f"{description}: {pair}",
+            checkpoints(pair) if checkpoints else None,
         )
         networks.update({f"{pair}.{name}": net for name, net in model.networks().items()})
         forward = source_held.subset(torch.arange(min(quota[target], len(source_held))))

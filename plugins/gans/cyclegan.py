@@ -144,6 +144,25 @@ class CycleGANModel(ImageToImageModel):
     def networks(self) -> dict[str, nn.Module]:
         return {"g": self.g, "f": self.f, "d_target": self.d_target, "d_source": self.d_source}
 
+    def state_dict(self):
+        # The image pools and their shared Python RNG change with training too; without
+        # them a resumed run would feed the discriminators other images.
+        state = super().state_dict()
+        state["pools"] = {
+            "target": list(self.pool_target.images),
+            "source": list(self.pool_source.images),
+            "rng": self.pool_target.rng.getstate(),
+        }
+        return state
+
+    def load_state_dict(self, state) -> None:
+        super().load_state_dict(state)
+        pools = state["pools"]
+        self.pool_target.images = [image.to(self.device) for image in pools["target"]]
+        self.pool_source.images = [image.to(self.device) for image in pools["source"]]
+        version, internal, gauss = pools["rng"]
+        self.pool_target.rng.setstate((version, tuple(internal), gauss))  # one Random, shared by both pools
+
     def plan(self, total_steps: int) -> None:
         """Constant learning rate, then a linear decay to zero over the last
         ``decay_fraction`` of the steps (Zhu et al. decay per epoch; per step is the
