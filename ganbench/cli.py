@@ -27,6 +27,8 @@ from .protocols import render_protocols
 from .registry import KINDS
 from .results.export import load_rows, write_rows
 from .results.store import DEFAULT_RESULTS_DIR
+from .runner.checkpointing import DEFAULT_EVERY
+from .runner.executors import EXECUTORS, LocalExecutor
 from .runner.suite_run import CellOutcome, RunRequest, run_suite
 from .settings import describe_settings
 from .specs import PROFILES
@@ -89,8 +91,15 @@ def cli(ctx: click.Context, no_plugin):
 @click.option("--results", "results_dir", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True, help="Results directory (SQLite store, artifacts, leaderboard).")
 @click.option("--force", is_flag=True, help="Run finished cells again (adds rows; never deletes).")
 @click.option("--leaderboard/--no-leaderboard", default=True, show_default=True, help="Write RESULTS/leaderboard-SUITE.md afterwards.")
+@click.option("--checkpoint-every", type=click.IntRange(0), default=DEFAULT_EVERY, show_default=True, help="Training steps between checkpoints (0: only the final one); a re-run resumes from the last.")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True, help="local: cells one after another here; ray: each cell a Ray task (pip install \"ganbench[ray]\"; see docs/distributed.md).")
+@click.option("--ray-address", default=None, metavar="ADDRESS", help="With --executor ray: join this running Ray cluster (default: start one over this machine's GPUs and CPUs).")
+@click.option("--gpus-per-cell", type=click.FloatRange(0), default=None, help="With --executor ray: GPUs per cell, fractions share one (default: 1 when CUDA is visible, else 0).")
+@click.option("--cpus-per-cell", type=click.FloatRange(0, min_open=True), default=1, show_default=True, help="With --executor ray: CPUs per cell (torch threads per task).")
+@click.option("--ray-retries", type=click.IntRange(0), default=1, show_default=True, help="With --executor ray: how often a cell whose worker died is run again (it resumes from its checkpoint).")
 @click.pass_context
-def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans, classifiers, seeds, device, results_dir, force, leaderboard):
+def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans, classifiers, seeds, device, results_dir, force, leaderboard,
+        checkpoint_every, executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries):
     """Train, sample and evaluate every cell of a suite; skip cells already finished."""
     plugins = plugins_of(ctx)
     request = RunRequest(
@@ -106,6 +115,8 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         device=device,
         results_dir=results_dir,
         force=force,
+        checkpoint_every=checkpoint_every,
+        executor=make_executor(executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries),
     )
     started = time.perf_counter()
 
@@ -129,6 +140,20 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         err_console.print(f"leaderboard: {out}")
     if summary.count("failed"):
         sys.exit(1)
+
+
+def make_executor(name: str, address, gpus_per_cell, cpus_per_cell, retries):
+    """The executor ``--executor`` names; Ray's options are refused without it."""
+    if name == "local":
+        given = {"--ray-address": address, "--gpus-per-cell": gpus_per_cell}
+        stray = [flag for flag, value in given.items() if value is not None]
+        if stray:
+            raise GanbenchError(f"{', '.join(stray)}: only with --executor ray")
+        return LocalExecutor()
+    from .runner.ray_executor import RayExecutor, import_ray
+
+    import_ray()  # the message about the missing extra before any data is loaded
+    return RayExecutor(address=address, gpus_per_cell=gpus_per_cell, cpus_per_cell=cpus_per_cell, retries=retries)
 
 
 def name_list(raw: Optional[str], flag: str, kind: str) -> Optional[list[str]]:

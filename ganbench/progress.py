@@ -30,6 +30,33 @@ class RichProgress(Progress):
             console=self.console,
             transient=False,
         )
+        self._matrix_task = None
+        self._cell_tasks: dict[str, int] = {}
+        self._last_summary = ""
+
+    def show_matrix(self, status) -> None:
+        """The matrix's live view (:class:`ganbench.runner.matrix_status.MatrixStatus`):
+        one bar of finished cells with the counts and the time left, and a line per
+        running cell with its current stage (and, under Ray, where it runs). In a log
+        file or a pipe: the counts line each time a cell starts or ends."""
+        summary = status.summary()
+        finished = len(status.cells) - status.count("queued") - status.count("running")
+        if self._matrix_task is None:
+            self._matrix_task = self.bars.add_task(summary, total=len(status.cells))
+        self.bars.update(self._matrix_task, description=summary, completed=finished)
+        running = status.running()
+        for key in [k for k in self._cell_tasks if k not in running]:
+            self.bars.remove_task(self._cell_tasks.pop(key))
+        for key, cell in running.items():
+            line = f"  {key}: {cell.stage}" + (f" [{cell.where}]" if cell.where else "")
+            if key in self._cell_tasks:
+                self.bars.update(self._cell_tasks[key], description=line)
+            else:
+                self._cell_tasks[key] = self.bars.add_task(line, total=None)
+        counts = summary.split(";")[0]
+        if counts != self._last_summary.split(";")[0]:
+            self._plain(summary)
+        self._last_summary = summary
 
     def __enter__(self) -> "RichProgress":
         self.bars.start()

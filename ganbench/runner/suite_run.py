@@ -15,15 +15,16 @@ from ..errors import GanbenchError
 from ..metric_contract import check_distinct_result_keys
 from ..registry import KEBAB, Registry
 from ..results.provenance import config_hash, package_versions
-from ..results.claims import holder, try_claim, wait_for_claim
-from ..results.folder import prepare_results_dir, set_aside_abandoned
+from ..results.folder import prepare_results_dir
 from ..results.store import ResultsStore
 from ..settings import resolve_metric_settings
 from ..specs import CLASS_TASKS, PROFILES, LoadedData, Progress, SilentProgress, Suite
 from ..data.tasks import apply_class_task
-from .cell import CellContext, cell_config, cell_settings, gan_hparams, run_cell, training_mode, training_split
+from .cell import CellContext, cell_settings, gan_hparams, training_mode, training_split
 from .checkpointing import DEFAULT_EVERY
+from .executors import CellOutcome, Executor, LocalExecutor, PlannedCell
 from .matrix import Cell, expand
+from .matrix_status import MatrixStatus
 
 
 @dataclass
@@ -46,14 +47,8 @@ class RunRequest:
     force: bool = False
     #: Training steps between checkpoints (0: only the final one).
     checkpoint_every: int = DEFAULT_EVERY
-
-
-@dataclass
-class CellOutcome:
-    cell: Cell
-    status: str  # ran | skipped | failed
-    run_id: str
-    error: Optional[str] = None
+    #: Who runs the cells: ``LocalExecutor()`` (None) or a ``RayExecutor``.
+    executor: Optional[Executor] = None
 
 
 @dataclass
@@ -181,9 +176,7 @@ def run_suite(
     summary = RunSummary(suite.name, profile, ctx.results_dir)
     # One load per dataset, image size and class task: the variants that share them share it.
     loaded: dict[tuple, LoadedData] = {}
-    # A cell another run is running now is put off to the end; then this run waits for
-    # that run's claim and skips the cell if it finished there (runs it if not).
-    deferred: list[tuple[Cell, LoadedData]] = []
+    planned: list[PlannedCell] = []
     warned: set[tuple] = set()
     for cell in cells:
         own = cell_settings(cell, settings)
@@ -210,20 +203,20 @@ def run_suite(
                 )
             for line in batch_warnings(cell, data, ctx):
                 progress.log(f"warning: {line}")
-        claim = try_claim(ctx.results_dir, cell.key)
-        if claim is None:
-            progress.log(f"{cell.key}: {holder(ctx.results_dir, cell.key)} is running it; coming back to it after the other cells")
-            deferred.append((cell, data))
-            continue
-        with claim:
-            outcome = run_claimed_cell(cell, data, ctx, store, request.force, summary)
+        planned.append(PlannedCell(cell, data))
+
+    executor = request.executor or LocalExecutor()
+    show = getattr(progress, "show_matrix", None)
+    status = MatrixStatus([p.cell.key for p in planned], executor.parallel, on_change=show or (lambda status: None))
+
+    def finished(outcome: CellOutcome) -> None:
         summary.outcomes.append(outcome)
         on_cell(outcome)
-    for cell, data in deferred:
-        with wait_for_claim(ctx.results_dir, cell.key, progress.log):
-            outcome = run_claimed_cell(cell, data, ctx, store, request.force, summary)
-        summary.outcomes.append(outcome)
-        on_cell(outcome)
+
+    try:
+        executor.execute(planned, ctx, store, request.force, status, finished)
+    finally:
+        summary.abandoned.extend(getattr(executor, "abandoned", []))
     return summary
 
 
@@ -252,23 +245,3 @@ def open_results(results_dir: Path, progress: Progress) -> ResultsStore:
     for path, count in store.import_recovered():
         progress.log(f"added {count} result rows that an earlier run saved in {path} to {store.path}")
     return store
-
-
-def run_claimed_cell(cell: Cell, data: LoadedData, ctx: CellContext, store: ResultsStore, force: bool, summary: RunSummary) -> CellOutcome:
-    """Run one cell, or skip it if it finished earlier; only while holding its claim, so
-    no other run is inside the cell and its artifact folders without rows are abandoned."""
-    for folder in set_aside_abandoned(ctx.results_dir, cell.key, store.run_ids(cell.key)):
-        ctx.progress.log(f"{cell.key}: run {folder.name} was stopped before its rows were stored; its artifacts are now in {folder}")
-        summary.abandoned.append(folder)
-    previous = store.finished_run(cell.suite, cell.key, config_hash(cell_config(cell, data, ctx)))
-    if previous and not force:
-        return CellOutcome(cell, "skipped", previous)
-    rows = run_cell(cell, data, ctx)
-    store.append(rows)  # one transaction; on failure the rows go to recovered-<run id>.jsonl
-    failed = [r for r in rows if r.status == "failed"]
-    return CellOutcome(
-        cell,
-        "failed" if failed else "ran",
-        rows[0].run_id,
-        "; ".join(sorted({f"{r.metric or 'cell'}: {r.error}" for r in failed})) or None,
-    )
