@@ -10,6 +10,9 @@ line per cell. Environment:
   its artifacts are written), or ``append`` (inside the transaction that appends its
   rows, before the commit). At that moment the run writes the file ``STOP_MARKER`` and
   sleeps until it is killed.
+* ``STOP_STEP``: with ``STOP_AT=train``, the training step to stop at (default 1, the
+  first; the cells train 6 steps).
+* ``CHECKPOINT_EVERY``: training steps between checkpoints (default ganbench's).
 * ``HOLD_UNTIL``: a path; the first cell's metric waits until that file exists (the
   run holds the first cell's claim meanwhile).
 """
@@ -61,9 +64,12 @@ class StoppableGAN(DCGAN):
         StoppableGAN.builds += 1
         if StoppableGAN.builds == 2:  # the second cell (one model per cell in this suite)
             train_step = model.train_step
+            calls = [0]
 
             def stopping_step(real, labels):
-                stop_here("train")
+                calls[0] += 1
+                if calls[0] == int(os.environ.get("STOP_STEP", "1")):
+                    stop_here("train")
                 return train_step(real, labels)
 
             model.train_step = stopping_step
@@ -95,7 +101,7 @@ STOPPABLE = Suite(
     metrics=("stoppable-score",),
     classifiers=(),
     unconditional_per_class=False,
-    profiles={"smoke": ProfileSettings(image_size=16, seeds=2, n_fake=8, n_real=8, gan_overrides={"steps": 2, "batch_size": 4})},
+    profiles={"smoke": ProfileSettings(image_size=16, seeds=2, n_fake=8, n_real=8, gan_overrides={"steps": 6, "batch_size": 4})},
 )
 
 
@@ -143,12 +149,15 @@ def _stopping_insert(insert):
 
 
 def main(results: Path) -> None:
+    from ganbench.runner.checkpointing import DEFAULT_EVERY
     from ganbench.runner.suite_run import RunRequest, run_suite
 
     ResultsStore._insert = _stopping_insert(ResultsStore._insert)
     summary = run_suite(
         registry(),
-        RunRequest(suite=SUITE, results_dir=results, device="cpu"),
+        RunRequest(
+            suite=SUITE, results_dir=results, device="cpu", checkpoint_every=int(os.environ.get("CHECKPOINT_EVERY", DEFAULT_EVERY))
+        ),
         PrintedProgress(),
         on_cell=lambda outcome: print(f"outcome {outcome.status} {outcome.cell.key}", flush=True),
     )

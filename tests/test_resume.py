@@ -88,3 +88,40 @@ def test_check_resume_catches_a_model_whose_state_forgets_the_optimisers(monkeyp
     monkeypatch.setattr(GANModel, "state_dict", networks_only)
     with pytest.raises(AssertionError, match="other weights"):
         check_resume(REGISTRY.get("gans", "dcgan"))
+
+
+@pytest.mark.slow
+def test_a_run_killed_in_training_resumes_from_its_checkpoint_with_the_uninterrupted_numbers(tmp_path):
+    """``kill -9`` of a whole ``ganbench run`` process at its second cell's fifth step
+    (checkpoints every 2 steps), then the same run again: it says it resumes from step
+    4 and ends with the weights and numbers of a run that was never stopped."""
+    from safetensors.torch import load_file
+
+    from ganbench.results.store import ResultsStore
+    from stoppable_suite import CELL_KEYS
+    from test_results_dir import start, wait_until
+
+    reference = tmp_path / "reference"
+    start(reference, tmp_path / "reference.log").wait()
+    results, marker, log = tmp_path / "results", tmp_path / "stopped", tmp_path / "run.log"
+    process = start(results, log, STOP_AT="train", STOP_STEP="5", CHECKPOINT_EVERY="2", STOP_MARKER=str(marker))
+    try:
+        wait_until(marker.exists, process, log)
+    finally:
+        process.send_signal(9)
+        process.wait()
+    assert len(list((results / "training").glob("*/all/latest.safetensors"))) == 1
+    again_log = tmp_path / "again.log"
+    assert start(results, again_log, CHECKPOINT_EVERY="2").wait() == 0, again_log.read_text()
+    assert "resuming from step 4 of 6" in again_log.read_text()
+
+    def outcome(folder):
+        rows = [r for r in ResultsStore(folder).rows() if r["cell_key"] == CELL_KEYS[1]]
+        weights = load_file(str(folder / rows[0]["artifacts_dir"] / "checkpoint.safetensors"))
+        return {r["key"]: r["value"] for r in rows}, weights
+
+    (values, weights), (expected_values, expected_weights) = outcome(results), outcome(reference)
+    assert values == expected_values and weights.keys() == expected_weights.keys()
+    assert all(torch.equal(weights[k], expected_weights[k]) for k in weights)
+    # Only the final checkpoint is left of the phase.
+    assert not list((results / "training").glob("*/all/latest.safetensors"))
