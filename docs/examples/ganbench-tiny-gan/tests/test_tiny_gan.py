@@ -5,13 +5,17 @@ import torch
 
 from ganbench.runner.training import train
 from ganbench.specs import SilentProgress
-from ganbench.testing import check_gan
+from ganbench.testing import check_gan, check_resume
 from ganbench_tiny_gan import plugin
 
 
 def test_tiny_gan_keeps_the_gan_contract(ganbench_registry):
     registry = ganbench_registry(plugin)
     check_gan(registry.get("gans", "tiny-gan"))
+
+
+def test_tiny_gan_resumes_exactly_from_a_checkpoint(ganbench_registry):
+    check_resume(ganbench_registry(plugin).get("gans", "tiny-gan"))
 
 
 def test_the_entry_point_registers_the_gan(ganbench_registry):
