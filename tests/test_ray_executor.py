@@ -172,8 +172,3 @@ def test_a_killed_worker_with_no_retries_left_is_one_failed_cell(tmp_path, one_t
 def test_more_gpus_per_cell_than_the_cluster_has_is_refused(tmp_path):
     outcome = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--executor", "ray", "--gpus-per-cell", "1")
     assert outcome.exit_code == 2 and "the Ray cluster has 0 GPUs" in outcome.output
-
-
-def test_ray_options_need_the_ray_executor(tmp_path):
-    outcome = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--ray-address", "auto")
-    assert outcome.exit_code == 2 and "only with --executor ray" in outcome.output
