@@ -30,6 +30,7 @@ from .results.store import DEFAULT_RESULTS_DIR
 from .runner.checkpointing import DEFAULT_EVERY
 from .runner.executors import EXECUTORS, LocalExecutor
 from .runner.suite_run import CellOutcome, RunRequest, run_suite
+from .runner.external import ExternalRequest, evaluate_external
 from .settings import describe_settings
 from .specs import PROFILES
 
@@ -217,6 +218,63 @@ def leaderboard_command(ctx, suite, source, out, fmt, export):
         click.echo(text, nl=False)
     else:
         err_console.print(f"wrote {out}")
+
+
+@cli.command("evaluate")
+@click.option("--suite", required=True, help="Suite name (see `ganbench list suites`): its metrics, data and profile.")
+@click.option("--samples", required=True, type=click.Path(path_type=Path), help="Folder of your GAN's images: one sub-folder per class (named after the data's classes, e.g. glioma/, no_tumor/), or the images directly (one class, or unconditional).")
+@click.option("--name", required=True, help="Your GAN's name in the results and leaderboard (lower-kebab, not a GAN ganbench has); shown as 'NAME (external)'.")
+@click.option("--profile", type=click.Choice(PROFILES), default=None, help="The profile whose settings (image size, n_fake, n_real, metric settings) apply. Default: the suite's.")
+@click.option("--variant", default=None, help="The suite variant the samples were made for (needed when the profile has variants).")
+@click.option("--class", "class_name", default=None, help="For a folder of images without class sub-folders: the class they all are.")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Compare with this dataset folder instead of the suite's default data (as `ganbench run --data`).")
+@click.option("--dataset", default=None, help="The dataset plugin that reads --data (default: detected from the folder).")
+@click.option("--data-option", "data_options", multiple=True, metavar="KEY=VALUE", help="An option of the dataset plugin (repeatable; `ganbench data options NAME` lists them).")
+@click.option("--metric-setting", "metric_settings", multiple=True, metavar="KEY=VALUE", help="A metric setting over the profile's, e.g. classifier_epochs=1 (repeatable; `ganbench protocols` lists them).")
+@click.option("--classifiers", default=None, help="Comma-separated downstream classifiers (default: the profile's).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of the metrics (classifier training, the draw of n_fake images when the folder holds more).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True, help="Results directory (SQLite store, artifacts, leaderboard).")
+@click.option("--force", is_flag=True, help="Evaluate again even if these samples were evaluated with these settings (adds rows; never deletes).")
+@click.option("--leaderboard/--no-leaderboard", default=True, show_default=True, help="Write RESULTS/leaderboard-SUITE.md afterwards.")
+@click.pass_context
+def evaluate_command(ctx, suite, samples, name, profile, variant, class_name, data, dataset, data_options, metric_settings, classifiers, seed, device, results_dir, force, leaderboard):
+    """Evaluate images generated elsewhere (your own GAN) with every metric of a suite."""
+    plugins = plugins_of(ctx)
+    request = ExternalRequest(
+        suite=suite,
+        samples=samples,
+        name=name,
+        profile=profile,
+        variant=variant,
+        data=data,
+        dataset=dataset,
+        data_options=parse_options(data_options),
+        metric_settings=parse_options(metric_settings, "--metric-setting"),
+        classifiers=name_list(classifiers, "--classifiers", "classifiers"),
+        class_name=class_name,
+        seed=seed,
+        device=device,
+        results_dir=results_dir,
+        force=force,
+    )
+    started = time.perf_counter()
+    with RichProgress(err_console) as progress:
+        outcome = evaluate_external(plugins.registry, request, progress)
+    style = {"ran": "green", "skipped": "dim", "failed": "red"}[outcome.status]
+    note = " (evaluated earlier with these samples and settings; --force evaluates again)" if outcome.status == "skipped" else ""
+    line = f"[{style}]{outcome.status:>7}[/{style}] {outcome.cell_key} (run {outcome.run_id}){note}"
+    if outcome.error:
+        line += f"\n         {outcome.error}"
+    err_console.print(line)
+    if outcome.status != "skipped":
+        err_console.print(f"{outcome.count} images of {name} evaluated in {time.perf_counter() - started:.0f} s; results in {results_dir / 'results.sqlite'}")
+    if leaderboard:
+        out = results_dir / f"leaderboard-{suite}.md"
+        write_leaderboard(plugins, suite, results_dir, out)
+        err_console.print(f"leaderboard: {out}")
+    if outcome.status == "failed":
+        sys.exit(1)
 
 
 #: Fields of `list` that only --json shows.

@@ -140,6 +140,11 @@ class Table:
     def gans(self) -> list[str]:
         return sorted({e.gan for e in self.entries.values()})
 
+    def external_gans(self) -> set[str]:
+        """GANs whose rows score samples made elsewhere and evaluated as given
+        (``ganbench evaluate``: their config holds ``external``), not trained by ganbench."""
+        return {r["gan"] for r in self.rows if isinstance(json_field(r, "config_json").get("external"), dict)}
+
     def entry(self, gan: str, key: str, classifier: Optional[str] = None) -> Optional[Entry]:
         """The entry of ``gan``, ``key`` and ``classifier``; a per-class key meets the
         entry whose class is spelt otherwise (``[Glioma]`` meets ``[glioma_tumor]``)."""

@@ -65,10 +65,27 @@ def table_columns(table: Table, registry: Registry) -> tuple[list[tuple], list[t
     return headline, detail
 
 
+def gan_label(gan: str, external: set[str]) -> str:
+    """A GAN's name in a table; samples evaluated as given are marked "(external)"."""
+    return f"{gan} (external)" if gan in external else gan
+
+
+def external_note(table: Table) -> Optional[str]:
+    external = sorted(table.external_gans())
+    if not external:
+        return None
+    return (
+        f"External: {', '.join(external)}: samples generated outside ganbench and evaluated as given "
+        "(`ganbench evaluate`), not trained by ganbench; ranked with the others on the same data and "
+        "metrics, without training cost or losses."
+    )
+
+
 def values_table(table: Table, registry: Registry, columns: list[tuple], extra_headers=(), extra=lambda gan: []) -> str:
     headers = ["GAN"] + [column_label(Entry("", metric, key, classifier), registry) for key, metric, classifier in columns]
+    external = table.external_gans()
     body = [
-        [gan] + [fmt_entry(table.entry(gan, key, classifier)) for key, _, classifier in columns] + extra(gan)
+        [gan_label(gan, external)] + [fmt_entry(table.entry(gan, key, classifier)) for key, _, classifier in columns] + extra(gan)
         for gan in table.gans()
     ]
     return tabulate(body, headers=headers + list(extra_headers), tablefmt="github", disable_numparse=True)
@@ -76,9 +93,10 @@ def values_table(table: Table, registry: Registry, columns: list[tuple], extra_h
 
 def measured_table(table: Table, registry: Registry, assets: Optional[str]) -> str:
     headline, _ = table_columns(table, registry)
+    external = table.external_gans()
 
     def link(gan: str, kind: str) -> str:
-        if assets is None or source_artifacts(table, gan) is None:
+        if assets is None or source_artifacts(table, gan) is None or (kind == "losses" and gan in external):
             return "—"
         return f"[{kind}]({assets}/{asset_name(table, gan, kind)})"
 
@@ -105,7 +123,11 @@ def interval_table(table: Table, registry: Registry) -> Optional[str]:
         low, high = entry.interval
         return f"[{fmt(low)}, {fmt(high)}]"
 
-    body = [[gan] + [interval(table.entry(gan, key, classifier)) for key, _, classifier in headline] for gan in table.gans()]
+    external = table.external_gans()
+    body = [
+        [gan_label(gan, external)] + [interval(table.entry(gan, key, classifier)) for key, _, classifier in headline]
+        for gan in table.gans()
+    ]
     if all(cell == "—" for row in body for cell in row[1:]):
         return None
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
@@ -272,6 +294,9 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
         out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`{variant}{distinctions(table, tables)}", ""]
         out += [data_line(table), ""]
         out.append(measured_table(table, registry, assets))
+        external = external_note(table)
+        if external:
+            out += ["", external]
         leakage = data_leakage(table)
         if leakage:
             out += ["", f"Data check: {leakage}."]
