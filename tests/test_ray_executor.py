@@ -9,6 +9,7 @@ installed plugins would travel by reference."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -138,6 +139,8 @@ def test_ray_gives_the_numbers_of_local(local_run, tmp_path, one_thread):
     assert "ray: 2 cells at once" in outcome.output
     expected, got = values(local_run), values(tmp_path)
     assert len(expected) >= 2 * 5 and got == expected
+    executors = {json.loads(r["config_json"])["executor"] for r in ResultsStore(tmp_path).rows()}
+    assert all(e.startswith("ray on ") for e in executors), executors
     # The driver resumes as the local executor does: a re-run skips both cells.
     again = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--device", "cpu", "--executor", "ray")
     assert re.findall(r"skipped \S+/seed-", again.output) and len(ResultsStore(tmp_path).rows()) == len(ResultsStore(local_run).rows())

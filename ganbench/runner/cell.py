@@ -48,6 +48,8 @@ class CellContext:
     checkpoint_every: int = DEFAULT_EVERY
     #: Reuse finished training stages and evaluations (``--force`` turns it off).
     reuse: bool = True
+    #: Where the cell ran (``local``, or ``ray on HOST pid N``): recorded, outside the hash.
+    executor: str = "local"
 
 
 def cell_settings(cell: Cell, settings: ProfileSettings) -> ProfileSettings:
@@ -142,7 +144,10 @@ def row_base(cell: Cell, data: LoadedData, ctx: CellContext, config: Mapping[str
         config_hash=config_hash(config),
         # What the reader said about the data (counts, skips, duplicates across the
         # splits): recorded with the result, outside the hash (it names local paths).
-        config={**config, "ganbench_version": __version__, "data_notes": data.notes, "data_leakage": data.leakage},
+        config={
+            **config, "ganbench_version": __version__, "data_notes": data.notes, "data_leakage": data.leakage,
+            "executor": ctx.executor,
+        },
         plugins=plugin_versions(ctx, cell, data),
         packages=dict(ctx.packages),
         resolution=data.image_spec.size,

@@ -36,7 +36,7 @@ import torch
 
 # The built-in image-folder reader's decoding, so that samples become pixels exactly as
 # real images read from a folder do (ganbench.data.pixels does the grey/crop/resize).
-from ganbench_plugins.datasets.image_folder import IMAGE_EXTENSIONS, _decode, _Skipped
+from ..data.decode import IMAGE_EXTENSIONS, Skipped, decode_image
 
 from ..data.cache import file_digests
 from ..data.class_warnings import class_count_warnings
@@ -351,8 +351,8 @@ def read_samples(files: SampleFiles, labels: Mapping[str, int], size: int, chann
     arrays, targets = [], []
     jobs = [(folder, rel) for folder, rels in files.folders.items() for rel in rels]
     for folder, rel in progress.track(jobs, total=len(jobs), description="reading samples"):
-        result = _decode(files.root / rel, size)
-        if isinstance(result, _Skipped):
+        result = decode_image(files.root / rel, size)
+        if isinstance(result, Skipped):
             raise GanbenchError(
                 f"{files.root / rel}: {result.reason}" + (f" ({result.detail})" if result.detail else "")
                 + "; every image file in the samples folder must be a readable image: fix it or remove it"

@@ -128,7 +128,8 @@ def run_remote_cell(job: RemoteCell, registry, data, ctx_fields: dict, board) ->
     device = resolve_device(job.device)
     ctx = CellContext(
         registry=registry, device=device, device_label=describe_device(device),
-        progress=BoardProgress(board, job.cell.key, where), **{**ctx_fields, "results_dir": results_dir},
+        progress=BoardProgress(board, job.cell.key, where), executor=f"ray on {where}",
+        **{**ctx_fields, "results_dir": results_dir},
     )
     return run_cell(job.cell, data, ctx, run_id=job.run_id)
 

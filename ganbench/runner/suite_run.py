@@ -14,7 +14,7 @@ from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
 from ..metric_contract import check_distinct_result_keys
 from ..registry import KEBAB, Registry
-from ..results.provenance import config_hash, package_versions
+from ..results.provenance import package_versions
 from ..results.folder import prepare_results_dir
 from ..results.store import ResultsStore
 from ..settings import resolve_metric_settings

@@ -4,7 +4,7 @@ one step, the core decides the batches, the step count and the seeds."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import torch
 

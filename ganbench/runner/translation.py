@@ -19,7 +19,6 @@ training split, so the test split stays untouched for downstream metrics.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 

@@ -64,11 +64,11 @@ from concurrent.futures import ThreadPoolExecutor
 from copy import copy as cls_copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ganbench import hookimpl
 from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
@@ -76,7 +76,7 @@ from ganbench.data.class_map import parse_class_map, relabel
 from ganbench.data.class_warnings import class_count_warnings
 from ganbench.data.duplicates import cross_split_duplicates, pixel_digest
 from ganbench.data.inspection import Inspection
-from ganbench.data.pixels import crop_to_content, square_resize, to_grey
+from ganbench.data.decode import IMAGE_EXTENSIONS, UNREADABLE, Skipped as _Skipped, decode_image as _decode
 from ganbench.data.splits import SPLIT_SEED, parse_test_fraction, stratified_split
 from ganbench.errors import DatasetLayoutError, GanbenchError
 from ganbench.specs import Dataset, Detection, ImageSplit, LoadedData, Progress, SilentProgress
@@ -84,7 +84,6 @@ from ganbench.specs import Dataset, Detection, ImageSplit, LoadedData, Progress,
 #: Bump whenever anything below changes the pixels produced (it is in the fingerprint).
 PREPROCESS_VERSION = "image-folder/2: grey-L alpha-over-black hi-bit-by-own-range center-crop lanczos-down bicubic-up jpeg-draft-4x"
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 TRAIN_NAMES = frozenset({"training", "train"})
 TEST_NAMES = frozenset({"testing", "test"})
 DEFAULT_FAMILY = "image-folder"
@@ -94,8 +93,6 @@ BRAIN_TUMOR_CLASSES = frozenset({"glioma_tumor", "meningioma_tumor", "no_tumor",
 
 #: Skip reasons, as they appear in ``LoadedData.skipped``.
 UNKNOWN_EXTENSION = "unknown extension"
-UNREADABLE = "unreadable image"
-TOO_LARGE = "image too large to decode safely (over Pillow's decompression-bomb limit; downscale it)"
 EMPTY_FILE = "empty file"
 HIDDEN_FILE = "hidden file"
 NOT_IN_CLASS_FOLDER = "file outside a class folder"
@@ -350,71 +347,6 @@ def _scan_split(scan: _Scan, folder: Path, prefix: str, split: str) -> None:
 
 
 # --------------------------------------------------------------------------- pixels
-
-
-@dataclass(frozen=True)
-class _Skipped:
-    """Why a file gave no image, and what to show beside its name (e.g. its size)."""
-
-    reason: str
-    detail: str = ""
-
-    def example(self, rel: str) -> str:
-        return f"{rel} ({self.detail})" if self.detail else rel
-
-
-def _header_size(path: Path) -> Optional[tuple[int, int]]:
-    """(width, height) from the file's header, read by the Pillow plugin of its format
-    directly: ``Image.open`` refuses an image over the decompression-bomb limit with an
-    error that gives only the pixel count. Nothing beyond the header is decoded."""
-    Image.init()
-    try:
-        with open(path, "rb") as fp:
-            prefix = fp.read(16)
-            for factory, accept in list(Image.OPEN.values()):
-                try:
-                    accepted = accept(prefix) if accept is not None else True
-                    if not accepted or isinstance(accepted, str):
-                        continue
-                    fp.seek(0)
-                    return tuple(factory(fp, str(path)).size)
-                except Exception:  # not this format after all: try the next
-                    continue
-    except OSError:
-        pass
-    return None
-
-
-def _too_large(path: Path, error: Exception) -> _Skipped:
-    size = _header_size(path)
-    if size is not None:
-        return _Skipped(TOO_LARGE, f"{size[0]} x {size[1]}")
-    pixels = "".join(ch for ch in str(error).split("pixels")[0] if ch.isdigit())
-    return _Skipped(TOO_LARGE, f"{int(pixels):,} pixels" if pixels else "")
-
-
-def _decode(path: Path, size: int, crop_border: bool = False) -> Union[np.ndarray, _Skipped]:
-    """One file -> (size, size) uint8 grey array, or why it was skipped."""
-    try:
-        with Image.open(path) as im:
-            if im.format == "JPEG":
-                # DCT-scaled decode, keeping the shorter side >= 4x the target.
-                im.draft("L" if im.mode == "RGB" else im.mode, (4 * size, 4 * size))
-            im.load()
-            try:
-                if im.getexif().get(0x0112, 1) not in (0, 1):  # EXIF orientation
-                    im = ImageOps.exif_transpose(im)
-            except Exception:  # a broken EXIF block is no reason to drop the pixels
-                pass
-            grey = to_grey(im)
-            if crop_border:
-                grey = crop_to_content(grey)
-            arr = square_resize(grey, size)
-            return arr if arr.shape == (size, size) else _Skipped(UNREADABLE)
-    except Image.DecompressionBombError as exc:  # its own reason: the file is fine, only too big
-        return _too_large(path, exc)
-    except Exception:  # truncated, corrupt, not an image, ...
-        return _Skipped(UNREADABLE)
 
 
 # --------------------------------------------------------------------------- plugin
