@@ -57,6 +57,11 @@ class RichProgress(Progress):
         if counts != self._last_summary.split(";")[0]:
             self._plain(summary)
         self._last_summary = summary
+        if finished == len(status.cells):
+            # Finished: gone from the live display, so that stopping it does not print
+            # the last state once more (the summary line above has said it).
+            self.bars.remove_task(self._matrix_task)
+            self._matrix_task = None
 
     def __enter__(self) -> "RichProgress":
         self.bars.start()
