@@ -19,6 +19,7 @@ import types
 import pytest
 import torch
 from click.testing import CliRunner
+from threadpoolctl import threadpool_limits
 
 ray = pytest.importorskip("ray", reason='the ray extra is not installed (pip install -e ".[ray]")')
 
@@ -35,6 +36,11 @@ pytestmark = pytest.mark.slow
 
 class RayPhantom(BrainPhantom):
     name = "ray-phantom"
+    loads = 0  # in the driver: how often a run loaded the data
+
+    def load(self, *args, **kwargs):
+        RayPhantom.loads += 1
+        return super().load(*args, **kwargs)
 
 
 class KilledOnceGAN(DCGAN):
@@ -113,10 +119,14 @@ def local_ray():
 
 @pytest.fixture(scope="module")
 def one_thread():
-    # Same numbers need the same float reductions: one torch thread here, as in each task.
+    # Same numbers need the same float reductions: one torch thread and one BLAS thread
+    # here, as in each task (Ray sets OMP_NUM_THREADS to a task's CPUs). FID's float64
+    # covariance and matrix square root run in numpy's BLAS, whose sums change in the
+    # 11th digit with its thread count (seen on CI, where OMP_NUM_THREADS is unset).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(limits=1):
+        yield
     torch.set_num_threads(threads)
 
 
@@ -146,6 +156,18 @@ def test_ray_gives_the_numbers_of_local(local_run, tmp_path, one_thread):
     assert re.findall(r"skipped \S+/seed-", again.output) and len(ResultsStore(tmp_path).rows()) == len(ResultsStore(local_run).rows())
 
 
+def test_cells_waiting_for_a_free_slot_count_as_queued(tmp_path):
+    # Two CPUs, two per cell: one cell at a time; the other waits in Ray's queue and
+    # is shown as queued, not running, until a worker takes it up.
+    outcome = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--device", "cpu", "--executor", "ray",
+                     "--cpus-per-cell", "2", "--no-leaderboard")
+    assert outcome.exit_code == 0, outcome.output
+    said = " ".join(outcome.output.split())
+    assert "ray: 1 cells at once" in said
+    assert "cells 0/2 done, 1 running, 0 failed, 1 queued" in said and "2 running" not in said
+    assert "cells 1/2 done, 1 running, 0 failed, 0 queued" in said
+
+
 def test_a_killed_worker_is_retried_and_resumes_from_its_checkpoint(local_run, tmp_path, one_thread):
     marker = tmp_path / "killed"
     outcome = invoke(
@@ -173,5 +195,7 @@ def test_a_killed_worker_with_no_retries_left_is_one_failed_cell(tmp_path, one_t
 
 
 def test_more_gpus_per_cell_than_the_cluster_has_is_refused(tmp_path):
+    loads = RayPhantom.loads
     outcome = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--executor", "ray", "--gpus-per-cell", "1")
     assert outcome.exit_code == 2 and "the Ray cluster has 0 GPUs" in outcome.output
+    assert RayPhantom.loads == loads  # refused before any data was loaded
