@@ -95,7 +95,7 @@ def cli(ctx: click.Context, no_plugin):
 @click.option("--checkpoint-every", type=click.IntRange(0), default=DEFAULT_EVERY, show_default=True, help="Training steps between checkpoints (0: only the final one); a re-run resumes from the last.")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True, help="local: cells one after another here; ray: each cell a Ray task (pip install \"ganbench[ray]\"; see docs/distributed.md).")
 @click.option("--ray-address", default=None, metavar="ADDRESS", help="With --executor ray: join this running Ray cluster (default: start one over this machine's GPUs and CPUs).")
-@click.option("--gpus-per-cell", type=click.FloatRange(0), default=None, help="With --executor ray: GPUs per cell, fractions share one (default: 1 when CUDA is visible, else 0).")
+@click.option("--gpus-per-cell", type=click.FloatRange(0), default=None, help="With --executor ray: GPUs per cell, fractions share one (default: 1 when the Ray cluster has GPUs and --device is not cpu, else 0).")
 @click.option("--cpus-per-cell", type=click.FloatRange(0, min_open=True), default=1, show_default=True, help="With --executor ray: CPUs per cell (torch threads per task).")
 @click.option("--ray-retries", type=click.IntRange(0), default=1, show_default=True, help="With --executor ray: how often a cell whose worker died is run again (it resumes from its checkpoint).")
 @click.pass_context
@@ -117,7 +117,7 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         results_dir=results_dir,
         force=force,
         checkpoint_every=checkpoint_every,
-        executor=make_executor(executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries),
+        executor=make_executor(executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries, device),
     )
     started = time.perf_counter()
 
@@ -143,7 +143,7 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         sys.exit(1)
 
 
-def make_executor(name: str, address, gpus_per_cell, cpus_per_cell, retries):
+def make_executor(name: str, address, gpus_per_cell, cpus_per_cell, retries, device: str = "auto"):
     """The executor ``--executor`` names; Ray's options are refused without it."""
     if name == "local":
         given = {"--ray-address": address, "--gpus-per-cell": gpus_per_cell}
@@ -154,7 +154,7 @@ def make_executor(name: str, address, gpus_per_cell, cpus_per_cell, retries):
     from .runner.ray_executor import RayExecutor, import_ray
 
     import_ray()  # the message about the missing extra before any data is loaded
-    return RayExecutor(address=address, gpus_per_cell=gpus_per_cell, cpus_per_cell=cpus_per_cell, retries=retries)
+    return RayExecutor(address=address, gpus_per_cell=gpus_per_cell, cpus_per_cell=cpus_per_cell, retries=retries, device=device)
 
 
 def name_list(raw: Optional[str], flag: str, kind: str) -> Optional[list[str]]:

@@ -5,6 +5,7 @@ its generator and whose evaluation it reuses; ``--force`` trains anew."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 from pathlib import Path
@@ -17,7 +18,7 @@ from ganbench.cli import cli
 from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultsStore
 from ganbench.runner.stages import training_hash
-from ganbench.specs import Metric, MetricResult, ProfileSettings, Suite
+from ganbench.specs import Metric, MetricResult, ProfileSettings, Suite, Variant
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
 
 pytestmark = pytest.mark.slow
@@ -46,10 +47,10 @@ class FlakyScore(Metric):
 SETTINGS = ProfileSettings(image_size=16, seeds=1, n_fake=16, n_real=32, gan_overrides={"steps": 4, "batch_size": 8})
 
 
-def suite(name, metrics):
+def suite(name, metrics, settings=SETTINGS):
     return Suite(
         name=name, description="stage reuse test", gans=("dcgan",), datasets=("reuse-phantom",), metrics=metrics,
-        classifiers=(), profiles={"smoke": SETTINGS},
+        classifiers=(), profiles={"smoke": settings},
     )
 
 
@@ -61,6 +62,8 @@ def plugin():
         register(suite("reuse-a", ("psnr",)))
         register(suite("reuse-b", ("psnr", "ssim")))
         register(suite("reuse-flaky", ("psnr", "flaky-score")))
+        # Two variants that change nothing of training: one training hash for both.
+        register(suite("reuse-variants", ("psnr",), dataclasses.replace(SETTINGS, variants=(Variant("a"), Variant("b")))))
 
     @hookimpl
     def register_datasets(register):
@@ -169,3 +172,18 @@ def test_what_only_evaluates_keeps_the_training_hash(change):
 def test_what_changes_training_changes_the_training_hash(change):
     assert training_hash({**BASE, **change}, GAN) != training_hash(BASE, GAN)
     assert training_hash(BASE, {**GAN, "version": "1"}) != training_hash(BASE, GAN)
+
+
+def test_force_discards_an_earlier_stage_once_and_reuses_what_it_trained(tmp_path):
+    assert invoke("run", "--suite", "reuse-variants", "--results", str(tmp_path)).exit_code == 0
+    forced = invoke("run", "--suite", "reuse-variants", "--results", str(tmp_path), "--force")
+    assert forced.exit_code == 0, forced.output
+    # The first variant's cell discards the earlier run's stage and trains; the second
+    # reuses what this run trained instead of discarding it again.
+    assert forced.said.count("--force: training anew") == 1
+    assert forced.said.count("reusing the generator and samples") == 1
+    earlier, forced_rows = rows_of(tmp_path, "reuse-variants")[:2], rows_of(tmp_path, "reuse-variants")[2:]
+    assert len(forced_rows) == 2 and len({r["cell_key"] for r in forced_rows}) == 2
+    trained_by = {r["config"]["stage"]["trained_by_run"] for r in forced_rows}
+    assert len(trained_by) == 1 and trained_by.isdisjoint({r["run_id"] for r in earlier})
+    assert len(list((tmp_path / "training").iterdir())) == 1

@@ -48,6 +48,10 @@ class CellContext:
     checkpoint_every: int = DEFAULT_EVERY
     #: Reuse finished training stages and evaluations (``--force`` turns it off).
     reuse: bool = True
+    #: This ``ganbench run``'s id. Under ``--force`` a training stage is discarded once,
+    #: by the first cell of this run that needs it; a retried task and the other cells of
+    #: the same training hash then resume and reuse what this run trained.
+    invocation: str = ""
     #: Where the cell ran (``local``, or ``ray on HOST pid N``): recorded, outside the hash.
     executor: str = "local"
 
@@ -249,11 +253,8 @@ def _train_and_sample(cell, data, ctx, config, artifacts: Path, stage: TrainingS
     checkpoint) and kept in the stage."""
     gan = ctx.registry.get("gans", cell.gan)
     with stage.held():
-        if not ctx.reuse and stage.folder.exists():
-            # --force: train anew rather than resume or reuse; the rows of the runs that
-            # used the old stage keep their own samples grid and weights in their artifacts.
-            ctx.progress.log(f"{cell.key}: --force: training anew (discarding the checkpoints and samples in {stage.folder})")
-            shutil.rmtree(stage.folder)
+        if not ctx.reuse:
+            _discard_earlier_training(stage.folder, cell, ctx)
         if stage.finished():
             record = stage.load()
             ctx.progress.log(f"{cell.key}: reusing the generator and samples that run {record.trained_by_run} trained ({stage.folder})")
@@ -272,6 +273,23 @@ def _train_and_sample(cell, data, ctx, config, artifacts: Path, stage: TrainingS
             training_config(config, ctx.registry.provenance("gans", cell.gan).as_dict()),
         )
         return generated, train_seconds, run_id
+
+
+FORCED_BY = "forced_by"
+
+
+def _discard_earlier_training(folder: Path, cell: Cell, ctx: CellContext) -> None:
+    """--force: train anew rather than resume or reuse what an earlier run left; the
+    rows of the runs that used the old stage keep their own sample grid and weights in
+    their artifacts. What this run itself trained (``forced_by`` names it) is kept."""
+    mark = folder / FORCED_BY
+    if mark.is_file() and ctx.invocation and mark.read_text() == ctx.invocation:
+        return
+    if folder.exists():
+        ctx.progress.log(f"{cell.key}: --force: training anew (discarding the checkpoints and samples in {folder})")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mark.write_text(ctx.invocation)
 
 
 def _write_artifacts(artifacts: Path, cell: Cell, config, generated: Generated, reused: Optional[dict] = None) -> None:

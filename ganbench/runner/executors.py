@@ -107,6 +107,12 @@ class LocalExecutor:
     def __init__(self) -> None:
         self.abandoned: list = []
 
+    def start(self) -> None:
+        """Nothing to set up: the cells run in this process."""
+
+    def stop(self) -> None:
+        """Nothing to tear down."""
+
     def execute(self, planned, ctx, store, force, status, finished) -> None:
         # A cell another run is running now is put off to the end; then this run waits
         # for that run's claim and skips the cell if it finished there (runs it if not).

@@ -2,8 +2,8 @@
 
 ``ganbench run --executor ray`` starts a local Ray instance over this machine's GPUs and
 CPUs, or joins a running cluster with ``--ray-address``. Each cell asks for
-``--gpus-per-cell`` GPUs (default 1 when CUDA is visible here, else 0; fractions share a
-GPU) and ``--cpus-per-cell`` CPUs (default 1; the task's torch uses that many threads).
+``--gpus-per-cell`` GPUs (default 1 when the Ray cluster has GPUs and ``--device`` is
+not ``cpu``, else 0; fractions share a GPU) and ``--cpus-per-cell`` CPUs (default 1; the task's torch uses that many threads).
 
 What stays with the driver (this process): the claims on the cells, the decision to skip
 a finished cell, and the results store. Tasks return their rows; the driver appends
@@ -36,7 +36,7 @@ from ..results.store import ResultRow
 from ..specs import Progress
 from .cell import CellContext, cell_config, row_base, run_cell
 from .executors import CellOutcome, PlannedCell, outcome_of, prepare_claimed
-from .matrix_status import DONE, FAILED, SKIPPED
+from .matrix_status import DONE, FAILED, QUEUED, RUNNING, SKIPPED
 
 #: The file a driver leaves in the results folder while its tasks run; a worker that does
 #: not see it is not looking at the driver's folder (no shared storage).
@@ -125,6 +125,7 @@ def run_remote_cell(job: RemoteCell, registry, data, ctx_fields: dict, board) ->
             f"worker {where} cannot see the results folder {results_dir} of the driver: with workers on several "
             "machines it must be on shared storage (NFS, a cluster file system) mounted at the same path everywhere"
         )
+    board.stage.remote(job.cell.key, "starting", where)  # the driver shows the cell as running from here
     device = resolve_device(job.device)
     ctx = CellContext(
         registry=registry, device=device, device_label=describe_device(device),
@@ -134,10 +135,18 @@ def run_remote_cell(job: RemoteCell, registry, data, ctx_fields: dict, board) ->
     return run_cell(job.cell, data, ctx, run_id=job.run_id)
 
 
+def default_gpus_per_cell(device: str, cluster_gpus: float) -> float:
+    """``--gpus-per-cell`` when not given: 1 when the Ray cluster has GPUs and ``--device``
+    is not ``cpu``, else 0."""
+    return 1.0 if device != "cpu" and cluster_gpus > 0 else 0.0
+
+
 class RayExecutor:
     """Cells as Ray tasks. ``address``: a running cluster's (None: start a local
-    instance). ``gpus_per_cell``: None means 1 when CUDA is visible here, else 0.
-    ``retries``: how often a task whose worker died is run again."""
+    instance). ``gpus_per_cell``: None means :func:`default_gpus_per_cell`.
+    ``retries``: how often a task whose worker died is run again. ``device``: the
+    ``--device`` given (``cpu`` keeps every cell on CPUs; anything else lets cells use the
+    GPUs Ray gives them)."""
 
     def __init__(
         self,
@@ -146,8 +155,10 @@ class RayExecutor:
         cpus_per_cell: float = 1,
         retries: int = 1,
         num_cpus: Optional[int] = None,
+        device: str = "auto",
     ):
         self.address, self.cpus_per_cell, self.retries, self.num_cpus = address, cpus_per_cell, retries, num_cpus
+        self.device = device
         self.gpus_per_cell = gpus_per_cell
         self.abandoned: list = []
         self.parallel = 1
@@ -156,13 +167,13 @@ class RayExecutor:
 
     # ------------------------------------------------------------------ cluster
 
-    def start(self, device_spec: str) -> None:
-        ray = self._ray = import_ray()
-        if self.gpus_per_cell is None:
-            import torch
-
-            self.gpus_per_cell = 1.0 if (device_spec != "cpu" and torch.cuda.is_available()) else 0.0
-        if self.cpus_per_cell <= 0 or self.gpus_per_cell < 0:
+    def start(self) -> None:
+        """Start or join Ray and check that a cell's resources fit the cluster (raises
+        :class:`GanbenchError` if not); sets :attr:`parallel`. Called again, does nothing."""
+        if self._ray is not None:
+            return
+        ray = import_ray()
+        if self.cpus_per_cell <= 0 or (self.gpus_per_cell is not None and self.gpus_per_cell < 0):
             raise GanbenchError("--cpus-per-cell must be above 0 and --gpus-per-cell at least 0")
         if not ray.is_initialized():
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
@@ -176,30 +187,42 @@ class RayExecutor:
                 where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
                 raise GanbenchError(f"--executor ray: could not start or join {where}: {exc}") from None
             self._started_here = True
-        resources = ray.cluster_resources()
-        cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
-        if self.gpus_per_cell > gpus:
-            raise GanbenchError(
-                f"--gpus-per-cell {self.gpus_per_cell:g}: the Ray cluster has {gpus:g} GPUs; "
-                "use --gpus-per-cell 0 to run on CPUs (or --device cpu)"
-            )
-        if self.cpus_per_cell > cpus:
-            raise GanbenchError(f"--cpus-per-cell {self.cpus_per_cell:g}: the Ray cluster has {cpus:g} CPUs")
-        by_cpu = int(cpus // self.cpus_per_cell)
-        by_gpu = int(gpus // self.gpus_per_cell) if self.gpus_per_cell else by_cpu
-        self.parallel = max(1, min(by_cpu, by_gpu))
+        try:
+            resources = ray.cluster_resources()
+            cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
+            if self.gpus_per_cell is None:
+                self.gpus_per_cell = default_gpus_per_cell(self.device, gpus)
+            if self.gpus_per_cell > gpus:
+                raise GanbenchError(
+                    f"--gpus-per-cell {self.gpus_per_cell:g}: the Ray cluster has {gpus:g} GPUs; "
+                    "use --gpus-per-cell 0 to run on CPUs (or --device cpu)"
+                )
+            if self.cpus_per_cell > cpus:
+                raise GanbenchError(f"--cpus-per-cell {self.cpus_per_cell:g}: the Ray cluster has {cpus:g} CPUs")
+            by_cpu = int(cpus // self.cpus_per_cell)
+            by_gpu = int(gpus // self.gpus_per_cell) if self.gpus_per_cell else by_cpu
+            self.parallel = max(1, min(by_cpu, by_gpu))
+        except GanbenchError:
+            if self._started_here:
+                ray.shutdown()
+                self._started_here = False
+            raise
+        self._ray = ray
 
     def stop(self) -> None:
         if self._started_here and self._ray is not None:
             self._ray.shutdown()
-            self._started_here = False
+        self._started_here = False
+        self._ray = None
 
     # ------------------------------------------------------------------ cells
 
     def execute(self, planned, ctx: CellContext, store, force, status, finished) -> None:
-        self.start(ctx.device.type)
+        self.start()
+        status.parallel = self.parallel
         # In a task, Ray makes its GPUs cuda:0..; a cell that asked for none runs on the CPU.
-        device_spec = "auto" if ctx.device.type == "cuda" and self.gpus_per_cell else "cpu"
+        # The cluster's GPUs decide, not the driver's: the driver may run on a CPU-only head node.
+        device_spec = "auto" if self.gpus_per_cell and self.device != "cpu" else "cpu"
         ray = self._ray
         results_dir = ctx.results_dir.resolve()
         token = uuid.uuid4().hex[:12]
@@ -219,7 +242,7 @@ class RayExecutor:
         ctx_fields = {
             "suite": ctx.suite, "settings": ctx.settings, "metrics": ctx.metrics, "classifiers": ctx.classifiers,
             "results_dir": str(results_dir), "packages": ctx.packages, "checkpoint_every": ctx.checkpoint_every,
-            "reuse": ctx.reuse,
+            "reuse": ctx.reuse, "invocation": ctx.invocation,
         }
         pending: dict[Any, tuple[PlannedCell, str, Any]] = {}
 
@@ -235,17 +258,15 @@ class RayExecutor:
             job = RemoteCell(item.cell, uuid.uuid4().hex[:12], marker.name, device_spec, max(1, int(self.cpus_per_cell)))
             ref = task.remote(job, registry_ref, data_refs[id(item.data)], ctx_fields, board)
             pending[ref] = (item, job.run_id, claim)
-            status.start(item.cell.key, "queued in Ray")
+            # The cell stays queued until a worker takes it up and reports its first stage.
 
         def collect(timeout: float) -> None:
-            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=timeout) if pending else ([], [])
+            # The stages first: a cell that reported its start did so after the cell whose
+            # slot it took had returned, so the wait below sees that one as ready.
             stages, lines = ray.get(board.drain.remote())
+            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=timeout) if pending else ([], [])
             for line in lines:
                 ctx.progress.log(line)
-            for key, (stage, where) in stages.items():
-                if status.cells.get(key) is not None and status.cells[key].state == "running":
-                    status.cells[key].where = where
-                    status.stage(key, stage)
             for ref in ready:
                 item, run_id, claim = pending.pop(ref)
                 try:
@@ -259,6 +280,16 @@ class RayExecutor:
                 outcome = outcome_of(item.cell, rows)
                 status.finish(item.cell.key, FAILED if outcome.status == "failed" else DONE)
                 finished(outcome)
+            # After the finished ones, so the next cell never shows as running beside the
+            # one whose slot it took.
+            for key, (stage, where) in stages.items():
+                cell = status.cells.get(key)
+                if cell is not None and cell.state == QUEUED and any(p[0].cell.key == key for p in pending.values()):
+                    status.start(key, where)
+                    cell = status.cells[key]
+                if cell is not None and cell.state == RUNNING:
+                    cell.where = where
+                    status.stage(key, stage)
 
         deferred: list[PlannedCell] = []
         try:

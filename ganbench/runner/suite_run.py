@@ -4,6 +4,7 @@ config hash, nothing failed) is skipped unless ``force``."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
@@ -18,7 +19,7 @@ from ..results.provenance import package_versions
 from ..results.folder import prepare_results_dir
 from ..results.store import ResultsStore
 from ..settings import resolve_metric_settings
-from ..specs import CLASS_TASKS, PROFILES, LoadedData, Progress, SilentProgress, Suite
+from ..specs import CLASS_TASKS, PROFILES, LoadedData, ProfileSettings, Progress, SilentProgress, Suite
 from ..data.tasks import apply_class_task
 from .cell import CellContext, cell_settings, gan_hparams, training_mode, training_split
 from .checkpointing import DEFAULT_EVERY
@@ -172,8 +173,34 @@ def run_suite(
         packages=package_versions(),
         checkpoint_every=request.checkpoint_every,
         reuse=not request.force,
+        invocation=uuid.uuid4().hex,
     )
     summary = RunSummary(suite.name, profile, ctx.results_dir)
+    executor = request.executor or LocalExecutor()
+    # A cluster that cannot give a cell what it asks for is refused before any data is loaded.
+    executor.start()
+    try:
+        planned = plan_cells(registry, suite, request, cells, settings, ctx, progress)
+    except BaseException:
+        executor.stop()
+        raise
+    show = getattr(progress, "show_matrix", None)
+    status = MatrixStatus([p.cell.key for p in planned], executor.parallel, on_change=show or (lambda status: None))
+
+    def finished(outcome: CellOutcome) -> None:
+        summary.outcomes.append(outcome)
+        on_cell(outcome)
+
+    try:
+        executor.execute(planned, ctx, store, request.force, status, finished)
+    finally:
+        summary.abandoned.extend(getattr(executor, "abandoned", []))
+    return summary
+
+
+def plan_cells(registry, suite: Suite, request: RunRequest, cells, settings: ProfileSettings, ctx: CellContext, progress: Progress) -> list[PlannedCell]:
+    """Each cell with its loaded data, warnings said once: a dataset is loaded once per
+    image size and class task, shared by the variants that share them."""
     # One load per dataset, image size and class task: the variants that share them share it.
     loaded: dict[tuple, LoadedData] = {}
     planned: list[PlannedCell] = []
@@ -205,19 +232,7 @@ def run_suite(
                 progress.log(f"warning: {line}")
         planned.append(PlannedCell(cell, data))
 
-    executor = request.executor or LocalExecutor()
-    show = getattr(progress, "show_matrix", None)
-    status = MatrixStatus([p.cell.key for p in planned], executor.parallel, on_change=show or (lambda status: None))
-
-    def finished(outcome: CellOutcome) -> None:
-        summary.outcomes.append(outcome)
-        on_cell(outcome)
-
-    try:
-        executor.execute(planned, ctx, store, request.force, status, finished)
-    finally:
-        summary.abandoned.extend(getattr(executor, "abandoned", []))
-    return summary
+    return planned
 
 
 def batch_warnings(cell: Cell, data: LoadedData, ctx: CellContext) -> list[str]:
