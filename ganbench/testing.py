@@ -14,6 +14,9 @@ pytest loads this module in every session of an environment that has ganbench, s
 imports nothing heavy at import time: torch and the core modules that need it are
 imported inside the functions that use them. Disable it with ``-p no:ganbench``.
 
+``pip install "ganbench[testing]"`` brings pytest. Without it the contract checks still
+work (from any script); the fixtures say which extra they need.
+
 Every check runs on the CPU at a tiny size, stops at the first broken rule and raises
 ``AssertionError`` naming the item and the rule.
 """
@@ -21,6 +24,7 @@ Every check runs on the CPU at a tiny size, stops at the first broken rule and r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import math
 import numbers
@@ -40,7 +44,14 @@ except ImportError:  # the contract checks work without pytest; only the fixture
     pytest = None
 
     def fixture(function):
-        return function
+        @functools.wraps(function)
+        def needs_pytest(*args, **kwargs):
+            raise ImportError(
+                f"ganbench.testing.{function.__name__} is a pytest fixture and pytest is not installed: "
+                "pip install 'ganbench[testing]'"
+            )
+
+        return needs_pytest
 
 
 if TYPE_CHECKING:
@@ -689,10 +700,10 @@ def check_metric(
     ``settings`` must be well-formed declarations, and ``compute`` may read no key of
     ``evaluation.settings`` but those, the classifier's and the runner's."""
     from .metric_contract import result_problems
-    from .specs import DIRECTIONS
+    from .specs import DIRECTIONS, METRIC_KINDS
 
     c = _Contract("metrics", metric)
-    c.require(isinstance(metric.kind, str) and metric.kind != "", f"kind must be a non-empty string, got {metric.kind!r}")
+    c.require(metric.kind in METRIC_KINDS, f"kind must be one of {', '.join(METRIC_KINDS)} (ganbench.api.METRIC_KINDS), got {metric.kind!r}")
     c.require(metric.direction in DIRECTIONS, f"direction must be one of {', '.join(DIRECTIONS)}, got {metric.direction!r}")
     keys = metric.result_keys
     c.strings(keys, "result_keys")

@@ -61,3 +61,49 @@ def test_a_file_in_the_tutorial_is_the_example_file(path):
         f"the block marked '<!-- file: {path} -->' in docs/writing-a-plugin.md differs from "
         f"docs/examples/ganbench-tiny-gan/{path}: change both"
     )
+
+
+def test_the_metric_kinds_in_the_reference_are_the_codes_list():
+    """docs/plugins.md's kinds table and specs.METRIC_KINDS are one list: same kinds, same
+    order, same descriptions."""
+    from ganbench.specs import METRIC_KINDS
+
+    section = REFERENCE.read_text().split("### Metric kinds", 1)
+    assert len(section) == 2, "docs/plugins.md has no '### Metric kinds' section"
+    body = section[1].split("\n## ", 1)[0]
+    documented = dict(re.findall(r"^\| `([\w-]+)` \| (.+?) \|$", body, flags=re.M))
+    assert list(documented) == list(METRIC_KINDS), (
+        f"docs/plugins.md lists the metric kinds {list(documented)}, ganbench.specs.METRIC_KINDS "
+        f"{list(METRIC_KINDS)}: change both"
+    )
+    assert documented == dict(METRIC_KINDS), "a kind's description in docs/plugins.md differs from METRIC_KINDS"
+
+
+def test_the_docs_import_only_from_the_public_api():
+    """A plugin author reads the docs, not the source: the tutorial and the reference
+    import contracts and helpers from ganbench.api, never from ganbench's modules."""
+    internal = re.compile(r"^from ganbench\.(?:specs|data|errors|settings|result_keys)\b.*$", re.M)
+    for page in (REFERENCE, TUTORIAL):
+        lines = internal.findall(page.read_text())
+        assert not lines, f"docs/{page.name} imports from an internal module (use ganbench.api): {lines}"
+
+
+def test_a_metric_of_an_unlisted_kind_is_refused_naming_the_kinds():
+    from ganbench.api import Metric, MetricResult
+    from ganbench.specs import METRIC_KINDS
+    from ganbench.testing import check_metric
+
+    class Fidelity(Metric):
+        name = "mean-grey"
+        description = "mean grey level of the generated images"
+        source = "tests/test_plugin_docs.py"
+        kind = "fidelity"  # not a kind: "distribution" is
+        direction = "lower"
+        result_keys = ("mean_grey",)
+        protocol = "The mean uint8 pixel value of the generated set."
+
+        def compute(self, evaluation, classifier=None):
+            return MetricResult({"mean_grey": float(evaluation.fake.images.float().mean())})
+
+    with pytest.raises(AssertionError, match="kind must be one of " + ", ".join(METRIC_KINDS)):
+        check_metric(Fidelity())

@@ -14,7 +14,18 @@ SYNTAX = "NEW=OLD[+OLD...][,NEW=OLD...], e.g. tumor=glioma_tumor+meningioma_tumo
 
 
 def parse_class_map(text: str) -> dict[str, tuple[str, ...]]:
-    """New class name -> the class folders it takes, in the order given."""
+    """Read a ``class_map`` option: ``NEW=OLD[+OLD...][,NEW=OLD...]``.
+
+    Args:
+        text: e.g. ``tumor=glioma_tumor+meningioma_tumor+pituitary_tumor,normal=no_tumor``.
+
+    Returns:
+        New class name -> the old class names it takes, in the order given.
+
+    Raises:
+        GanbenchError: the text does not follow the syntax, names a new class twice or
+            puts an old class into two new ones.
+    """
     mapping: dict[str, tuple[str, ...]] = {}
     taken: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in str(text).split(","))):
@@ -36,7 +47,21 @@ def parse_class_map(text: str) -> dict[str, tuple[str, ...]]:
 
 
 def relabel(labels: np.ndarray, class_names: Sequence[str], mapping: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(new labels, -1 where the class is dropped; the new class names)."""
+    """Merge and drop classes as a class map says (`parse_class_map`).
+
+    Args:
+        labels: class indices into ``class_names``.
+        class_names: the data's class names.
+        mapping: new class name -> old class names, as `parse_class_map` returns it.
+
+    Returns:
+        ``(new labels, new class names)``: ``int64`` labels of ``labels``' shape, -1
+        where the class is dropped (left out of the map: count and drop those items);
+        the new names in the map's order.
+
+    Raises:
+        GanbenchError: the map names a class the data does not have.
+    """
     unknown = sorted({old for olds in mapping.values() for old in olds} - set(class_names))
     if unknown:
         raise GanbenchError(f"the class map names classes the data does not have: {unknown}; it has {list(class_names)}")

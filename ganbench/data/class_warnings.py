@@ -7,7 +7,7 @@ the runner's log say the same thing:
   similarity and memorisation metrics still measure its samples, so loading one class
   is a warning, not an error. A classifier, however, has nothing to tell apart: TSTR,
   TRTR and TRSTR would report a perfect accuracy whatever the generator does. Those
-  metrics refuse such data with :func:`require_classes_for_classification` (the metric
+  metrics refuse such data with `require_classes_for_classification` (the metric
   fails in its cell with that message; the other metrics' rows are kept).
 * **A class with fewer training images than a batch.** The training loop caps the
   batch at the images there are (``ganbench.runner.training.batches``), so every step
@@ -64,7 +64,7 @@ def class_size_warnings(class_counts: Mapping[str, int], batch_size: int, *, gan
 
 
 def require_classes_for_classification(class_names: Sequence[str], metric: str) -> None:
-    """Raise :class:`GanbenchError` when a classifier-based ``metric`` is asked to score
+    """Raise `GanbenchError` when a classifier-based ``metric`` is asked to score
     data of fewer than two classes (its accuracy would be 1.0 by construction)."""
     if len(class_names) < MIN_CLASSES_FOR_CLASSIFICATION:
         found = ", ".join(repr(c) for c in class_names) or "none"

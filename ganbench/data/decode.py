@@ -1,7 +1,7 @@
 """Decoding one image file as the datasets read them: any format Pillow reads, EXIF
-orientation applied, converted to one grey channel (:func:`.pixels.to_grey`), optionally
-cropped to its content, resized to a square (:func:`.pixels.square_resize`). A file that
-gives no image says why (:class:`Skipped`), so a reader can count and name the files it
+orientation applied, converted to one grey channel (`.pixels.to_grey`), optionally
+cropped to its content, resized to a square (`.pixels.square_resize`). A file that
+gives no image says why (`Skipped`), so a reader can count and name the files it
 left out instead of failing on the first bad one.
 
 Used by the image-folder dataset plugins and by ``ganbench evaluate`` for samples made
@@ -19,20 +19,25 @@ from PIL import Image, ImageOps
 
 from .pixels import crop_to_content, square_resize, to_grey
 
-#: File name suffixes read as images.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
+"""File name suffixes (lower case) that the image readers decode."""
 UNREADABLE = "unreadable image"
 TOO_LARGE = "image too large to decode safely (over Pillow's decompression-bomb limit; downscale it)"
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """Why a file gave no image, and what to show beside its name (e.g. its size)."""
+    """Why a file gave no image (`decode_image`), and what to show beside its name.
+
+    Count skipped files by ``reason`` in `LoadedData.skipped`."""
 
     reason: str
+    """A few words, the same for every file skipped for it (``"unreadable image"``)."""
     detail: str = ""
+    """What to show beside the file's name (its size, for an image too large)."""
 
     def example(self, rel: str) -> str:
+        """``rel`` (the file's relative path) with the detail: ``"a/b.png (90 x 40)"``."""
         return f"{rel} ({self.detail})" if self.detail else rel
 
 
@@ -67,8 +72,20 @@ def _too_large(path: Path, error: Exception) -> Skipped:
 
 
 def decode_image(path: Path, size: int, crop_border: bool = False) -> Union[np.ndarray, Skipped]:
-    """One file -> a (size, size) uint8 grey array, or :class:`Skipped` saying why it
-    gave none (unreadable, or too large to decode safely). Never raises for a bad file."""
+    """Decode one image file as every ganbench reader does: first frame, EXIF
+    orientation applied, 8-bit grey (`to_grey`), optionally cropped to its content
+    (`crop_to_content`), centre-cropped to a square and resized (`square_resize`).
+
+    Args:
+        path: an image file of any format Pillow reads (`IMAGE_EXTENSIONS`).
+        size: pixels a side of the result.
+        crop_border: crop the dark border around the content first.
+
+    Returns:
+        A ``uint8`` numpy array of shape ``(size, size)``, values 0..255; or a
+        `Skipped` saying why the file gave none (unreadable, or too large to decode
+        safely). Never raises for a bad file: count it and go on.
+    """
     try:
         with Image.open(path) as im:
             if im.format == "JPEG":

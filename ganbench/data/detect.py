@@ -1,6 +1,6 @@
 """Which registered dataset reads the folder given to ``--data``.
 
-Every dataset plugin that needs a path is asked (:meth:`Dataset.detect`). A layout
+Every dataset plugin that needs a path is asked (`Dataset.detect`). A layout
 recognised by name (class folders, archive folder, file format) wins over a generic
 reader; two specific matches are ambiguous and need ``--dataset``; no match at all is an
 error that lists, for each dataset tried, why it did not match.

@@ -23,15 +23,16 @@ import numpy as np
 from PIL import Image
 
 HASH_SIDE = 16
-#: Hamming distance (of 256 bits) at or below which two images count as near-duplicates.
-#: On the shared Kaggle set, distinct scans of the same class differ by 60 bits or more;
-#: re-encoded copies by fewer than 10.
 NEAR_DISTANCE = 12
-#: Mean absolute difference (grey levels) of 8 x 8 thumbnails allowed for a near pair.
+"""Hamming distance (of 256 bits) at or below which two images count as near-duplicates.
+On the shared Kaggle set, distinct scans of the same class differ by 60 bits or more;
+re-encoded copies by fewer than 10."""
 NEAR_GREY = 8.0
+"""Mean absolute difference (grey levels) of 8 x 8 thumbnails allowed for a near pair."""
 
 
 def pixel_digest(image: np.ndarray) -> str:
+    """SHA-256 (hex) of an image's pixel bytes: equal for identical pixels."""
     return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
 
 
@@ -59,12 +60,17 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
 @dataclass
 class DuplicateReport:
-    """Pairs as (train index, test index[, distance]); indices into the splits."""
+    """What `cross_split_duplicates` found: pairs of a training and a test image."""
 
     exact: list[tuple[int, int]] = field(default_factory=list)
+    """``(train index, test index)`` of identical pixels."""
     near: list[tuple[int, int, int]] = field(default_factory=list)
+    """``(train index, test index, dHash distance in bits)`` of near-duplicates (test
+    images with an exact twin are not searched again)."""
     n_train: int = 0
+    """Images in the training split checked."""
     n_test: int = 0
+    """Images in the test split checked."""
 
     @property
     def leaked_test(self) -> set[int]:
@@ -72,6 +78,8 @@ class DuplicateReport:
         return {t for _, t in self.exact} | {t for _, t, _ in self.near}
 
     def summary(self) -> str:
+        """One sentence for `LoadedData.leakage`: how many test images have an exact
+        duplicate in the training split, and how many more a near one."""
         exact_test = len({t for _, t in self.exact})
         near_only = len({t for _, t, _ in self.near} - {t for _, t in self.exact})
         return (
@@ -81,7 +89,24 @@ class DuplicateReport:
 
 
 def cross_split_duplicates(train: np.ndarray, test: np.ndarray, max_distance: int = NEAR_DISTANCE) -> DuplicateReport:
-    """``train`` and ``test``: N x H x W (or N x C x H x W) uint8 arrays."""
+    """The duplicate check across the splits every reader runs: test images with an
+    exact or near twin in the training split (leakage).
+
+    Exact: identical pixels. Near: 256-bit difference hashes within ``max_distance``
+    bits and 8 x 8 thumbnails within `NEAR_GREY` grey levels on average (survives
+    re-encoding and resizing, not crops or rotations).
+
+    Args:
+        train: ``uint8`` array ``(N, H, W)`` or ``(N, C, H, W)`` (the first channel is
+            hashed), values 0..255.
+        test: the same for the test split.
+        max_distance: Hamming distance (of 256 bits) at or below which a pair is near.
+
+    Returns:
+        A `DuplicateReport`; put its `DuplicateReport.summary` into
+        `LoadedData.leakage`, and drop `DuplicateReport.leaked_test` from the test
+        split if the reader promises a clean split.
+    """
     report = DuplicateReport(n_train=len(train), n_test=len(test))
     digests: dict[str, list[int]] = {}
     for i, image in enumerate(train):

@@ -2,10 +2,10 @@
 
 pydicom warns about every slightly non-conforming element of every file (through
 ``warnings.warn`` and its ``pydicom`` logger, the same text twice): thousands of lines
-on stderr for one real archive, hiding the lines that matter. :func:`captured_warnings`
+on stderr for one real archive, hiding the lines that matter. `captured_warnings`
 catches both channels while a reader runs and counts each distinct message; the reader
-then logs one line (:meth:`WarningTally.headline`) and keeps the details in its data
-notes (:meth:`WarningTally.details`).
+then logs one line (`WarningTally.headline`) and keeps the details in its data
+notes (`WarningTally.details`).
 
 Messages are de-identified before they are kept: pydicom quotes element values in them
 (``Invalid value for VR PN: 'Doe^Jane'``), so every quoted string becomes ``'…'``; only
@@ -67,7 +67,7 @@ def captured_warnings(library: str, logger_name: str | None = None) -> Iterator[
     ``library``) at WARNING or above are counted in the yielded tally instead of
     printed. A message sent to both channels (pydicom's ``warn_and_log``) counts once.
 
-    Uses :func:`warnings.catch_warnings`, which is process-wide: call it from the
+    Uses `warnings.catch_warnings`, which is process-wide: call it from the
     thread that reads, around single-threaded reading."""
     tally = WarningTally(library)
     logger = logging.getLogger(logger_name or library)

@@ -1,10 +1,10 @@
 """Deterministic train/test splits. The split never depends on the run seed: every seed
 of every GAN is tested on the same real images.
 
-* :func:`stratified_split`: per class, items sorted by key, shuffled with
+* `stratified_split`: per class, items sorted by key, shuffled with
   ``numpy.random.default_rng(SPLIT_SEED)``; the first ``round(n * test_fraction)`` (at
   least 1, at most n - 1) are held out.
-* :func:`patient_split`: the same rule over *patients* instead of images, stratified by
+* `patient_split`: the same rule over *patients* instead of images, stratified by
   each patient's set of classes, so that no patient has images on both sides (a GAN
   trained on one slice of a volume must not be judged against its neighbour slice).
 """
@@ -19,12 +19,23 @@ import numpy as np
 from ..errors import DatasetLayoutError
 
 SPLIT_SEED = 0
-#: The ratios the papers use, by name, for the ``test_fraction`` option.
+"""The seed of every split: fixed, never the run seed."""
 PAPER_RATIOS = {"80/20": 0.2, "70/30": 0.3}
+"""The ratios the papers use, by name, for the ``test_fraction`` option."""
 
 
-def parse_test_fraction(value) -> float:
-    """``0.2``, ``"0.2"``, ``"80/20"`` or ``"70/30"`` -> the held-out fraction."""
+def parse_test_fraction(value: float | str) -> float:
+    """Read a ``test_fraction`` option: ``0.2``, ``"0.2"``, ``"80/20"`` or ``"70/30"``.
+
+    Args:
+        value: a number or a string as typed after ``--data-option test_fraction=``.
+
+    Returns:
+        The held-out fraction, strictly between 0 and 1.
+
+    Raises:
+        DatasetLayoutError: not a number in (0, 1) nor one of `PAPER_RATIOS`.
+    """
     if isinstance(value, str) and value in PAPER_RATIOS:
         return PAPER_RATIOS[value]
     try:
@@ -43,7 +54,24 @@ def _held_out(n: int, test_fraction: float, what: str) -> int:
 
 
 def stratified_split(keys: Sequence[str], labels: Sequence[int], test_fraction: float, class_names: Sequence[str]) -> tuple[list[int], list[int]]:
-    """(train indices, test indices), each sorted by (label, key)."""
+    """A deterministic train/test split that holds out ``test_fraction`` of every class.
+
+    Per class, items are sorted by key and shuffled with
+    ``numpy.random.default_rng(SPLIT_SEED)``; the first ``round(n * test_fraction)``
+    (at least 1, at most n - 1) go to test. The same keys always split the same way.
+
+    Args:
+        keys: one unique, stable string per item (its relative path), for the order.
+        labels: one class index per item, ``0..len(class_names)-1``.
+        test_fraction: the share held out, in (0, 1) (`parse_test_fraction`).
+        class_names: the class names, for error messages.
+
+    Returns:
+        ``(train indices, test indices)`` into the items, each sorted by (label, key).
+
+    Raises:
+        DatasetLayoutError: a class has fewer than 2 items.
+    """
     by_class: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(labels):
         by_class[int(label)].append(i)
@@ -59,7 +87,25 @@ def stratified_split(keys: Sequence[str], labels: Sequence[int], test_fraction: 
 
 
 def patient_split(keys: Sequence[str], labels: Sequence[int], patients: Sequence[Hashable], test_fraction: float) -> tuple[list[int], list[int]]:
-    """(train indices, test indices) with every patient wholly on one side."""
+    """A deterministic train/test split with every patient wholly on one side.
+
+    The stratified rule applied to patients instead of images, stratified by each
+    patient's set of classes, so that no patient has images on both sides (a GAN
+    trained on one slice of a volume must not be judged against its neighbour).
+
+    Args:
+        keys: one unique, stable string per item (its relative path or volume and
+            slice), for the order.
+        labels: one class index per item.
+        patients: one patient key per item (any hashable: an id, a salted hash).
+        test_fraction: the share of patients held out, in (0, 1).
+
+    Returns:
+        ``(train indices, test indices)`` into the items, each sorted by (label, key).
+
+    Raises:
+        DatasetLayoutError: fewer than 2 patients.
+    """
     members: dict[Hashable, list[int]] = defaultdict(list)
     for i, patient in enumerate(patients):
         members[patient].append(i)

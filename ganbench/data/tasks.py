@@ -24,7 +24,7 @@ TUMOUR = "tumor"
 
 
 def no_tumour_class(class_names: tuple[str, ...]) -> int:
-    """The label of the one no-tumour class. Raises :class:`GanbenchError` when there is
+    """The label of the one no-tumour class. Raises `GanbenchError` when there is
     none or more than one."""
     found = [i for i, name in enumerate(class_names) if NO_TUMOUR_NAMES.match(name)]
     if len(found) != 1:
@@ -38,7 +38,7 @@ def no_tumour_class(class_names: tuple[str, ...]) -> int:
 def apply_class_task(data: LoadedData, task: str) -> LoadedData:
     """``data`` relabelled for ``task`` ("" leaves it as it is).
 
-    Raises :class:`GanbenchError` for an unknown task or data it cannot apply to."""
+    Raises `GanbenchError` for an unknown task or data it cannot apply to."""
     if not task:
         return data
     if task not in CLASS_TASKS:

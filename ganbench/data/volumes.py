@@ -2,7 +2,7 @@
 to 8 bits, a patient-level split and the duplicate check, shared by the volume readers.
 
 A volume is one patient's scan; every slice inherits its patient key, and the split
-keeps each patient wholly in train or test (:func:`ganbench.data.splits.patient_split`).
+keeps each patient wholly in train or test (`ganbench.data.splits.patient_split`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
-import torch
 
 from ..errors import DatasetLayoutError
 from ..specs import ImageSplit, LoadedData
@@ -21,6 +20,7 @@ from .duplicates import cross_split_duplicates
 from .pixels import array_to_square, scale_to_uint8
 from .reader_warnings import WarningTally
 from .splits import patient_split
+from .tensors import image_split
 
 #: Percentiles of a volume's non-zero voxels mapped to grey 0 and 255: robust to the
 #: few very bright voxels MRI has, and independent of the scanner's units.
@@ -71,7 +71,7 @@ class SliceSet:
 
 
 def warnings_of(arrays: dict[str, np.ndarray]) -> WarningTally:
-    """The reading library's warnings kept in :meth:`SliceSet.arrays` (none in a cache
+    """The reading library's warnings kept in `SliceSet.arrays` (none in a cache
     written before they were kept)."""
     if "warning_messages" not in arrays:
         return WarningTally("")
@@ -103,10 +103,7 @@ def loaded_from_slices(
     report = cross_split_duplicates(images[train_idx], images[test_idx])
 
     def split(idx) -> ImageSplit:
-        x = torch.from_numpy(np.ascontiguousarray(images[idx])).unsqueeze(1)
-        if channels == 3:
-            x = x.expand(-1, 3, -1, -1).contiguous()
-        return ImageSplit(x, torch.from_numpy(labels[idx].astype(np.int64)))
+        return image_split(images[idx], labels[idx], channels)
 
     n_patients = {s: len({patients[i] for i in idx}) for s, idx in (("train", train_idx), ("test", test_idx))}
     skipped_text = ", ".join(f"{n} {r}" for r, n in sorted(skipped.items())) or "none"

@@ -31,9 +31,7 @@ from typing import Optional
 
 from torch import nn
 
-from ganbench import hookimpl
-from ganbench.errors import GanbenchError
-from ganbench.specs import Classifier
+from ganbench.api import Classifier, GanbenchError, hookimpl
 
 from .torchvision_nets import ImageNetInput, find_local_weights, network_with_local_weights
 

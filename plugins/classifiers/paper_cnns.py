@@ -22,9 +22,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from ganbench import hookimpl
-from ganbench.errors import PretrainedWeightsUnavailable
-from ganbench.specs import Classifier
+from ganbench.api import Classifier, PretrainedWeightsUnavailable, hookimpl
 
 
 def no_published_weights(name: str) -> PretrainedWeightsUnavailable:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ganbench import hookimpl
-from ganbench.errors import PretrainedWeightsUnavailable
-from ganbench.specs import Classifier
+from ganbench.api import Classifier, PretrainedWeightsUnavailable, hookimpl
 
 WIDTHS = (16, 32, 64, 128)
 DROPOUT = 0.3

@@ -42,9 +42,7 @@ from torchvision import models
 from torchvision.models import MobileNet_V2_Weights, ResNet50_Weights, ResNet152_Weights, WeightsEnum
 from torchvision.ops import FrozenBatchNorm2d
 
-from ganbench import hookimpl
-from ganbench.errors import PretrainedWeightsUnavailable
-from ganbench.specs import Classifier
+from ganbench.api import Classifier, PretrainedWeightsUnavailable, hookimpl
 
 #: A folder holding weight files, looked at before torch's hub cache.
 WEIGHTS_DIR_ENV = "GANBENCH_CLASSIFIER_WEIGHTS_DIR"

@@ -66,9 +66,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ganbench import hookimpl
-from ganbench.errors import DatasetLayoutError, GanbenchError
-from ganbench.specs import Dataset, ImageSplit, LoadedData, Progress, SilentProgress
+from ganbench.api import (
+    Dataset,
+    DatasetLayoutError,
+    GanbenchError,
+    ImageSplit,
+    LoadedData,
+    Progress,
+    SilentProgress,
+    hookimpl,
+)
 
 CLASS_NAMES = ("glioma_tumor", "meningioma_tumor", "no_tumor", "pituitary_tumor")
 GLIOMA, MENINGIOMA, NO_TUMOR, PITUITARY = range(4)

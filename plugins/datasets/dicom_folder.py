@@ -38,15 +38,23 @@ from typing import Optional
 
 import numpy as np
 
-from ganbench import hookimpl
-from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
-from ganbench.data.inspection import Inspection, split_counts
+from ganbench.api import (
+    Dataset,
+    DatasetLayoutError,
+    Detection,
+    Inspection,
+    LoadedData,
+    Progress,
+    SilentProgress,
+    file_digests,
+    hookimpl,
+    parse_test_fraction,
+    split_counts,
+)
+from ganbench.data.cache import cache_file, load_arrays, save_arrays
 from ganbench.data.reader_warnings import WarningTally, captured_warnings
-from ganbench.data.splits import parse_test_fraction
 from ganbench.data.volumes import WINDOW_PERCENTILES, SliceSet, loaded_from_slices, percentile_window, warnings_of
-from ganbench.errors import DatasetLayoutError
 from ganbench.paths import cache_dir
-from ganbench.specs import Dataset, Detection, LoadedData, Progress, SilentProgress
 
 SALT_ENV = "GANBENCH_DICOM_SALT"
 PREPROCESS_VERSION = "dicom-folder/1: rescale window monochrome1-invert position-order lanczos"

@@ -70,16 +70,32 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ganbench import hookimpl
-from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
-from ganbench.data.class_map import parse_class_map, relabel
+from ganbench.api import (
+    IMAGE_EXTENSIONS,
+    SPLIT_SEED,
+    Dataset,
+    DatasetLayoutError,
+    Detection,
+    GanbenchError,
+    ImageSplit,
+    Inspection,
+    LoadedData,
+    Progress,
+    SilentProgress,
+    Skipped as _Skipped,
+    cross_split_duplicates,
+    decode_image as _decode,
+    file_digests,
+    hookimpl,
+    parse_class_map,
+    parse_test_fraction,
+    relabel,
+    stratified_split,
+)
+from ganbench.data.cache import cache_file, load_arrays, save_arrays
 from ganbench.data.class_warnings import class_count_warnings
-from ganbench.data.duplicates import cross_split_duplicates, pixel_digest
-from ganbench.data.inspection import Inspection
-from ganbench.data.decode import IMAGE_EXTENSIONS, UNREADABLE, Skipped as _Skipped, decode_image as _decode
-from ganbench.data.splits import SPLIT_SEED, parse_test_fraction, stratified_split
-from ganbench.errors import DatasetLayoutError, GanbenchError
-from ganbench.specs import Dataset, Detection, ImageSplit, LoadedData, Progress, SilentProgress
+from ganbench.data.duplicates import pixel_digest
+from ganbench.data.decode import UNREADABLE
 
 #: Bump whenever anything below changes the pixels produced (it is in the fingerprint).
 PREPROCESS_VERSION = "image-folder/2: grey-L alpha-over-black hi-bit-by-own-range center-crop lanczos-down bicubic-up jpeg-draft-4x"

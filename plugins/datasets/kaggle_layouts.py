@@ -19,7 +19,7 @@ seed (``--data-option test_fraction=70/30`` for IJACSA's ratio).
 
 from __future__ import annotations
 
-from ganbench import hookimpl
+from ganbench.api import hookimpl
 
 from .image_folder import FolderLayout, ImageFolder
 

@@ -25,13 +25,22 @@ from typing import Optional
 
 import numpy as np
 
-from ganbench import hookimpl
-from ganbench.data.cache import cache_file, file_digests, load_arrays, save_arrays
-from ganbench.data.inspection import Inspection, split_counts
-from ganbench.data.splits import parse_test_fraction
+from ganbench.api import (
+    Dataset,
+    DatasetLayoutError,
+    Detection,
+    GanbenchError,
+    Inspection,
+    LoadedData,
+    Progress,
+    SilentProgress,
+    file_digests,
+    hookimpl,
+    parse_test_fraction,
+    split_counts,
+)
+from ganbench.data.cache import cache_file, load_arrays, save_arrays
 from ganbench.data.volumes import SliceSet, loaded_from_slices, optional_int, parse_slice_range, percentile_window
-from ganbench.errors import DatasetLayoutError, GanbenchError
-from ganbench.specs import Dataset, Detection, LoadedData, Progress, SilentProgress
 
 MODALITIES = ("flair", "t1", "t1gd", "t2")
 CLASS_NAMES = ("no_tumour", "tumour")

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganbench.specs import GANModel
+from ganbench.api import GANModel
 
 # --------------------------------------------------------------------------- objectives
 

@@ -35,8 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganbench import hookimpl
-from ganbench.specs import GAN, ImageSpec, ImageToImageModel
+from ganbench.api import GAN, ImageSpec, ImageToImageModel, hookimpl
 
 from . import dcgan_nets
 from .adversarial import make_optimizer

@@ -9,7 +9,7 @@ loss (BrainGAN's Eq. 1).
 
 from __future__ import annotations
 
-from ganbench import hookimpl
+from ganbench.api import hookimpl
 
 from .adversarial import NonSaturating
 from .dcgan_nets import DCGANFamily

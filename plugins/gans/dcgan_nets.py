@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Mapping
 
 from torch import nn
 
-from ganbench.specs import GAN
+from ganbench.api import GAN
 
 from .adversarial import AdversarialModel, Objective
 from .sizes import SizeRule

@@ -24,8 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganbench import hookimpl
-from ganbench.specs import GAN, ImageSpec
+from ganbench.api import GAN, ImageSpec, hookimpl
 
 from . import dcgan_nets
 from .adversarial import AdversarialModel, NonSaturating

@@ -6,7 +6,7 @@ beta1 0.5, on the DCGAN networks. IJACSA states none of these for its baseline.
 
 from __future__ import annotations
 
-from ganbench import hookimpl
+from ganbench.api import hookimpl
 
 from .adversarial import LeastSquares
 from .dcgan_nets import DCGANFamily

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ganbench.errors import GanbenchError
+from ganbench.api import GanbenchError
 
 #: Most parameters one network may have: 250 M float32 parameters are 4 GB with their
 #: gradients and Adam's two moments, before a single activation.

@@ -23,8 +23,7 @@ from __future__ import annotations
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ganbench import hookimpl
-from ganbench.specs import GAN, ImageSpec
+from ganbench.api import GAN, ImageSpec, hookimpl
 
 from . import dcgan_nets
 from .adversarial import AdversarialModel, NonSaturating

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ganbench import hookimpl
-from ganbench.specs import GAN, ImageSpec
+from ganbench.api import GAN, ImageSpec, hookimpl
 
 from .adversarial import AdversarialModel, NonSaturating
 from .keras_init import keras_batch_norm, keras_init

@@ -9,7 +9,7 @@ RMSProp with learning rate 5e-5, 5 critic iterations per generator iteration, ba
 
 from __future__ import annotations
 
-from ganbench import hookimpl
+from ganbench.api import hookimpl
 
 from .adversarial import Wasserstein
 from .dcgan_nets import DCGANFamily

@@ -11,7 +11,7 @@ weight clipping, so a reader can see what the IJACSA WGAN baseline leaves on the
 
 from __future__ import annotations
 
-from ganbench import hookimpl
+from ganbench.api import hookimpl
 
 from .adversarial import Wasserstein
 from .dcgan_nets import DCGANFamily

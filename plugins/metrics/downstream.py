@@ -35,13 +35,21 @@ from typing import Any, Mapping, Optional
 import torch
 from torch import nn
 
-from ganbench import hookimpl
+from ganbench.api import (
+    Classifier,
+    Evaluation,
+    ImageSplit,
+    Metric,
+    MetricResult,
+    Progress,
+    Setting,
+    hookimpl,
+    per_class,
+    to_unit_range,
+)
 from ganbench.data.class_warnings import require_classes_for_classification
 from ganbench.randomness import isolated_rng
-from ganbench.result_keys import per_class
 from ganbench.runner.translation import SOURCE_NAMES
-from ganbench.settings import Setting
-from ganbench.specs import Classifier, Evaluation, ImageSplit, Metric, MetricResult, Progress, to_unit_range
 
 from .classification import PER_CLASS_SCORE_NAMES, SCORE_NAMES, all_scores, confusion_matrix, per_class_scores
 

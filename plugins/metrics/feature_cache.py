@@ -24,7 +24,7 @@ from typing import Callable, Optional
 import torch
 
 from ganbench.paths import cache_dir, write_atomically
-from ganbench.specs import Progress, SilentProgress
+from ganbench.api import Progress, SilentProgress
 
 #: Bump when anything that changes cached features changes without changing the key's
 #: other parts (the grey-to-RGB adapter, the batching, say).

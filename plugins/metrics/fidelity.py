@@ -27,17 +27,17 @@ from typing import Optional
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from ganbench import hookimpl
-from ganbench.errors import GanbenchError
-from ganbench.specs import (
+from ganbench.api import (
     REAL_REFERENCE_PROTOCOL,
     REAL_REFERENCE_SEED,
     Evaluation,
+    GanbenchError,
     ImageSplit,
     Metric,
     MetricResult,
     Progress,
     SilentProgress,
+    hookimpl,
 )
 
 from .feature_cache import cached_features

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 import torch
 
-from ganbench.settings import Setting
+from ganbench.api import Setting
 
 SETTING = "fidelity_bootstrap"
 CONFIDENCE = 0.95

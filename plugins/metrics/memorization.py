@@ -29,9 +29,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ganbench import hookimpl
-from ganbench.settings import Setting
-from ganbench.specs import REAL_REFERENCE_PROTOCOL, REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult
+from ganbench.api import (
+    REAL_REFERENCE_PROTOCOL,
+    REAL_REFERENCE_SEED,
+    Evaluation,
+    ImageSplit,
+    Metric,
+    MetricResult,
+    Setting,
+    hookimpl,
+)
 
 from .similarity import nearest_indices
 

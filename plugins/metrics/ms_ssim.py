@@ -23,8 +23,7 @@ from typing import Optional
 import torch
 from torch.nn import functional as F
 
-from ganbench import hookimpl
-from ganbench.specs import REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult
+from ganbench.api import REAL_REFERENCE_SEED, Evaluation, ImageSplit, Metric, MetricResult, hookimpl
 
 from .similarity import _PAIRING, MAX_VALUE, WIN_SIGMA, WIN_SIZE, _NearestRealMetric
 

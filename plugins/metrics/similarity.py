@@ -31,9 +31,7 @@ from typing import Optional
 import torch
 from pytorch_msssim import ssim as _msssim_ssim
 
-from ganbench import hookimpl
-from ganbench.result_keys import per_class
-from ganbench.specs import REAL_REFERENCE_PROTOCOL, Evaluation, ImageSplit, Metric, MetricResult
+from ganbench.api import REAL_REFERENCE_PROTOCOL, Evaluation, ImageSplit, Metric, MetricResult, hookimpl, per_class
 
 #: Pixel scale everything here is measured on: the uint8 values 0..255 at rest.
 MAX_VALUE = 255.0

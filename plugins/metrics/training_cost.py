@@ -11,8 +11,7 @@ runs on the same device (the rows record it).
 
 from __future__ import annotations
 
-from ganbench import hookimpl
-from ganbench.specs import Evaluation, Metric, MetricResult
+from ganbench.api import Evaluation, Metric, MetricResult, hookimpl
 
 #: Devices one cell holds: the runner puts a cell on one device.
 DEVICES_PER_CELL = 1

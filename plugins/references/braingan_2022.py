@@ -16,9 +16,7 @@ meets a run's ``tumor`` class) and Recall is tumour sensitivity, ganbench's ``se
 columns of Table 7 beside three other studies' numbers.
 """
 
-from ganbench import hookimpl
-from ganbench.result_keys import per_class
-from ganbench.specs import Claim, Measure
+from ganbench.api import Claim, Measure, hookimpl, per_class
 
 from .tables import PERCENT, Column, table_references
 

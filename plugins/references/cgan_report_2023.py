@@ -24,9 +24,7 @@ evaluates the model Keras's fit returns on the 619 validation images (20% of 309
 support), so the final model's keys. ResNet50 runs on 128x128 inputs (its Input layer).
 """
 
-from ganbench import hookimpl
-from ganbench.result_keys import per_class
-from ganbench.specs import Claim, Measure
+from ganbench.api import Claim, Measure, hookimpl, per_class
 
 from .tables import PERCENT, Column, table_references
 

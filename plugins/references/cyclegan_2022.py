@@ -13,8 +13,7 @@ images ("each MRI image without a brain tumor produces an MRI image with a brain
 tumor"), and FID compares them with the 647 real tumour images.
 """
 
-from ganbench import hookimpl
-from ganbench.specs import Claim, Measure
+from ganbench.api import Claim, Measure, hookimpl
 
 from .tables import Column, table_references
 

@@ -31,9 +31,7 @@ left out, and so is Table IV's "Total Images" of the real data (the other cells 
 row are N/A). Table VI's 25.5 is printed "255".
 """
 
-from ganbench import hookimpl
-from ganbench.result_keys import per_class
-from ganbench.specs import Claim, Measure
+from ganbench.api import Claim, Measure, hookimpl, per_class
 
 from .tables import PERCENT, Column, table_references
 

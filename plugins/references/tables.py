@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
-from ganbench.specs import Reference
+from ganbench.api import Reference
 
 #: Unit of a column printed as percentages: stored as fractions with unit "fraction",
 #: so that they meet ganbench's scores, which are fractions.

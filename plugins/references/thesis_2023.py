@@ -16,8 +16,7 @@ the thesis does not give.
 
 import re
 
-from ganbench import hookimpl
-from ganbench.specs import Claim, Measure
+from ganbench.api import Claim, Measure, hookimpl
 
 from .tables import Column, table_references
 

@@ -8,8 +8,7 @@ GANs of BrainGAN so that it fits ten minutes of a 2-core CPU; the other profiles
 the whole zoo (``--gans`` picks any registered GANs at any profile).
 """
 
-from ganbench import hookimpl
-from ganbench.specs import ProfileSettings, Suite
+from ganbench.api import ProfileSettings, Suite, hookimpl
 
 ALL_GANS = (
     "vanilla-gan", "dcgan", "cdcgan", "sn-gan", "wgan", "wgan-gp", "lsgan", "infogan",

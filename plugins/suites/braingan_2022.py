@@ -9,8 +9,7 @@ Tumor Images" (``mri-based-brain-tumor-images``); any 4-class set is merged into
 tumour / no tumour (``class_task``) and reads "different data" in the report.
 """
 
-from ganbench import hookimpl
-from ganbench.specs import ProfileSettings, Suite
+from ganbench.api import ProfileSettings, Suite, hookimpl
 
 PAPER = "braingan-sensors-2022"
 CLASSIFIERS = ("braingan-cnn", "mobilenet-v2", "resnet152")

@@ -7,8 +7,7 @@ held-out images. The report's 3,096-image set is unnamed; any 4-class set reads
 "different data".
 """
 
-from ganbench import hookimpl
-from ganbench.specs import ProfileSettings, Suite
+from ganbench.api import ProfileSettings, Suite, hookimpl
 
 CGAN_REPORT_2023 = Suite(
     name="cgan-report-2023",

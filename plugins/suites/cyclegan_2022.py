@@ -6,8 +6,7 @@ data. The paper's data is private T2 DICOM of Bach Mai Hospital; ganbench runs o
 tumour / no-tumour set (4-class sets merged), which reads "different data".
 """
 
-from ganbench import hookimpl
-from ganbench.specs import ProfileSettings, Suite
+from ganbench.api import ProfileSettings, Suite, hookimpl
 
 CYCLEGAN_2022 = Suite(
     name="cyclegan-2022",

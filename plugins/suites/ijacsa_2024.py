@@ -14,8 +14,7 @@ Table VI's data family is at hand (``brain-tumor-mri-dataset``, a 224 px copy); 
 III-V's (the 400-image ``mri-based-brain-tumor-images``) is not.
 """
 
-from ganbench import hookimpl
-from ganbench.specs import ProfileSettings, Suite, Variant
+from ganbench.api import ProfileSettings, Suite, Variant, hookimpl
 from ganbench_plugins.references.ijacsa_2024 import (
     CLASSIFIER_EPOCHS,
     GANS,

@@ -6,8 +6,7 @@ over training-set size (10k / 30k / 50k slices) x epochs (50 / 100): FID and tra
 time per cell. The variants are the rows of Table 5, named as its references name them.
 """
 
-from ganbench import hookimpl
-from ganbench.specs import ProfileSettings, Suite, Variant
+from ganbench.api import ProfileSettings, Suite, Variant, hookimpl
 from ganbench_plugins.references.thesis_2023 import TABLE_5, thousands, variant
 
 #: (variant name, training slices, epochs) of Table 5, in its order, once each.

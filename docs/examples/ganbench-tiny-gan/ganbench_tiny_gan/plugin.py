@@ -7,8 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganbench import hookimpl
-from ganbench.specs import GAN, GANModel
+from ganbench.api import GAN, GANModel, hookimpl
 
 _COMMON = {"latent_dim": 32, "hidden": 128, "lr": 2e-4, "batch_size": 32}
 

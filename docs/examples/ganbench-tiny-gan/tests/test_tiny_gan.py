@@ -3,8 +3,8 @@ tiny_image_data come from ganbench.testing, a pytest plugin installed with ganbe
 
 import torch
 
+from ganbench.api import SilentProgress
 from ganbench.runner.training import train
-from ganbench.specs import SilentProgress
 from ganbench.testing import check_gan, check_resume
 from ganbench_tiny_gan import plugin
 
