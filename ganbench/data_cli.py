@@ -14,7 +14,9 @@ from PIL import Image
 
 from .data.class_warnings import class_count_warnings, class_size_warnings
 from .data.detect import detect_dataset, detections
+from .data.inspection import inspect_dataset
 from .errors import GanbenchError
+from .listing import echo_tsv, plain_option, plain_stdout
 from .progress import RichProgress
 
 
@@ -39,6 +41,11 @@ def configured_dataset(registry, path: Path, name: Optional[str], options: Mappi
     return registry.get("datasets", name).configure(options)
 
 
+def yes_no(flag: bool) -> str:
+    """A flag as a word for a tab-separated field, which awk and grep match as text."""
+    return "yes" if flag else "no"
+
+
 def _console():
     from rich.console import Console
 
@@ -60,18 +67,27 @@ data_option = click.option("--data-option", "data_options", multiple=True, metav
 @data_option
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Warn about classes with fewer training images than this GAN batch size.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--plain", is_flag=True, help="Only the images per class and split, as tab-separated values with a header line (warnings go to stderr); --json has everything.")
 @click.pass_context
-def inspect_command(ctx, path, dataset, data_options, batch_size, as_json):
+def inspect_command(ctx, path, dataset, data_options, batch_size, as_json, plain):
     """Layout detected, images per class and split, sizes and modes, files skipped and
     why, duplicates across the splits, and warnings (one class; with --batch-size,
-    classes smaller than a batch)."""
+    classes smaller than a batch). A dataset plugin without an inspect of its own is
+    reported from what it loads (at 64 px)."""
     registry = ctx.obj.registry
     reader = configured_dataset(registry, path, dataset, parse_options(data_options))
     with RichProgress(_console()) as progress:
-        report = reader.inspect(path, progress)
+        report = inspect_dataset(reader, path, progress)
     add_class_warnings(report, batch_size)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
+    elif plain:
+        # Only on request: piped without --plain, the whole report still reaches the file.
+        splits = list(report.counts)
+        rows = [[cls, *(report.counts[s].get(cls, 0) for s in splits)] for cls in report.class_names]
+        echo_tsv(("class", *splits), rows)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
     else:
         click.echo(report.render())
 
@@ -87,10 +103,16 @@ def add_class_warnings(report, batch_size: Optional[int] = None) -> None:
 
 @data_group.command("detect")
 @click.argument("path", type=click.Path(path_type=Path))
+@plain_option
 @click.pass_context
-def detect_command(ctx, path):
+def detect_command(ctx, path, plain):
     """Which dataset plugins read PATH, and why the others do not."""
-    for name, found in detections(ctx.obj.registry, path):
+    found_by = detections(ctx.obj.registry, path)
+    if plain_stdout(plain):
+        rows = [[name, yes_no(found.matched), yes_no(found.matched and not found.specific), found.reason] for name, found in found_by]
+        echo_tsv(("dataset", "reads", "generic", "reason"), rows)
+        return
+    for name, found in found_by:
         mark = "yes" if found.matched else "no "
         kind = "" if found.specific or not found.matched else " (generic reader)"
         click.echo(f"{mark}  {name}{kind}: {found.reason}")
@@ -98,10 +120,14 @@ def detect_command(ctx, path):
 
 @data_group.command("options")
 @click.argument("dataset")
+@plain_option
 @click.pass_context
-def options_command(ctx, dataset):
+def options_command(ctx, dataset, plain):
     """The --data-option keys a dataset plugin takes."""
     reader = ctx.obj.registry.get("datasets", dataset)
+    if plain_stdout(plain):
+        echo_tsv(("option", "description"), list(reader.options.items()))
+        return
     if not reader.options:
         click.echo(f"{dataset} takes no options")
     for key, text in reader.options.items():

@@ -134,7 +134,8 @@ def tiny_plugin():
 
 def statuses(output: str) -> list[str]:
     """The per-cell status words the run command prints, in order."""
-    return re.findall(r"^\s*(ran|skipped|failed) \S+/seed-", output, flags=re.M)
+    # A line starts with a timestamp where output is no terminal (ganbench.progress).
+    return re.findall(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d )?\s*(ran|skipped|failed) \S+/seed-", output, flags=re.M)
 
 
 def invoke(*args):

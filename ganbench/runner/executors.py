@@ -76,6 +76,9 @@ class StageProgress(Progress):
     def log(self, message: str) -> None:
         self.inner.log(message)
 
+    def note(self, message: str) -> None:
+        self.inner.note(message)
+
 
 def outcome_of(cell: Cell, rows: Sequence[ResultRow]) -> CellOutcome:
     failed = [r for r in rows if r.status == "failed"]

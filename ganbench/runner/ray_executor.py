@@ -31,6 +31,7 @@ from typing import Any, Optional
 
 from ..devices import describe_device, resolve_device
 from ..errors import GanbenchError
+from ..progress import LoopLines, logged_loop
 from ..results.claims import holder, try_claim, wait_for_claim
 from ..results.store import ResultRow
 from ..specs import Progress
@@ -71,15 +72,16 @@ class StageBoard:
 
     def __init__(self) -> None:
         self.stages: dict[str, tuple[str, str]] = {}
-        self.lines: list[str] = []
+        #: (line, whether it is a note: for a log only, see Progress.note)
+        self.lines: list[tuple[str, bool]] = []
 
     def stage(self, key: str, stage: str, where: str) -> None:
         self.stages[key] = (stage, where)
 
-    def log(self, line: str) -> None:
-        self.lines.append(line)
+    def log(self, line: str, note: bool = False) -> None:
+        self.lines.append((line, note))
 
-    def drain(self) -> tuple[dict, list[str]]:
+    def drain(self) -> tuple[dict, list[tuple[str, bool]]]:
         lines, self.lines = self.lines, []
         return dict(self.stages), lines
 
@@ -95,22 +97,38 @@ class BoardProgress(Progress):
         if total is None and hasattr(iterable, "__len__"):
             total = len(iterable)
         self.board.stage.remote(self.key, description, self.where)
-        started = time.perf_counter()
-        reported = started
-        for done, item in enumerate(iterable, start=1):
+        reported = time.perf_counter()
+        # A driver writing to a log gets the loop's start, every 10% of it and its end, as
+        # for a local cell (at a terminal the live view shows the stage instead).
+        for done, item in enumerate(logged_loop(iterable, total, description, self.note), start=1):
             yield item
             now = time.perf_counter()
             if total and now - reported > 2.0:  # a stage's progress, without flooding the actor
                 self.board.stage.remote(self.key, f"{description} {done}/{total}", self.where)
                 reported = now
-        self.log(f"{description}: done in {time.perf_counter() - started:.0f} s")
 
     def counter(self, total, description):
         self.board.stage.remote(self.key, description, self.where)
-        return lambda steps=1: None
+        lines = LoopLines(total, description, self.note)  # as track's: start, every 10%, end
+        done = 0
+
+        def advance(steps: int = 1) -> None:
+            nonlocal done
+            if done >= total:  # finished already
+                return
+            done += steps
+            lines.advance(steps)
+            if done >= total:
+                lines.finish()
+
+        return advance
 
     def log(self, message: str) -> None:
         self.board.log.remote(f"[{self.where}] {message}")
+
+    def note(self, message: str) -> None:
+        # Whether it is shown is the driver's to decide: only its console knows if it is a terminal.
+        self.board.log.remote(f"[{self.where}] {message}", True)
 
 
 def run_remote_cell(job: RemoteCell, registry, data, ctx_fields: dict, board) -> list[ResultRow]:
@@ -265,8 +283,12 @@ class RayExecutor:
             # slot it took had returned, so the wait below sees that one as ready.
             stages, lines = ray.get(board.drain.remote())
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=timeout) if pending else ([], [])
-            for line in lines:
-                ctx.progress.log(line)
+            if ready:
+                # What a finished cell said while we waited goes before its "done" line
+                # (its stages are taken at the next poll, as the comment above wants).
+                lines += ray.get(board.drain.remote())[1]
+            for line, note in lines:
+                (ctx.progress.note if note else ctx.progress.log)(line)
             for ref in ready:
                 item, run_id, claim = pending.pop(ref)
                 try:

@@ -154,7 +154,7 @@ def run_steps(
             if resumed.finished:
                 return resumed.history
             start, history = resumed.step, resumed.history
-    label = description if start == 0 else f"{description} (from step {start})"
+    label = f"{description}: training" + ("" if start == 0 else f" (from step {start})")
     for step in progress.track(range(start, steps), total=steps - start, description=label):
         losses = model.train_step(*next_batch())
         bad = [k for k, v in losses.items() if not math.isfinite(v)]
