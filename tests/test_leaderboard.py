@@ -16,6 +16,7 @@ from ganbench.leaderboard.aggregate import aggregate
 from ganbench.leaderboard.assets import smoothed, write_assets
 from ganbench.leaderboard.comparison import comparability, orderings
 from ganbench.leaderboard.render import render_markdown
+from ganbench.leaderboard.summary_figure import summary_points, write_summary_figure
 from ganbench.leaderboard.tables_out import to_csv, to_json
 from ganbench.results.export import load_rows, write_rows
 from ganbench.plugins import load_plugins
@@ -84,10 +85,17 @@ def test_a_forced_rerun_supersedes_in_the_leaderboard_only(tmp_path):
     assert table.entry("dcgan", "fid").values == [40.0]
 
 
+def folded_section(markdown: str, summary: str) -> str:
+    """The body of the first folded section whose summary starts with ``summary``."""
+    start = markdown.index(f"<summary>{summary}")
+    return markdown[start:].split("</summary>", 1)[1].split("</details>", 1)[0]
+
+
 def test_headline_and_detail_columns(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0), row("dcgan", 0, "kid_mean", 0.1), row("dcgan", 0, "kid_std", 0.01)])
     markdown = render_markdown(aggregate(rows), registry)
-    main, detail = markdown.split("### More result keys")
+    main = folded_section(markdown, "Every headline result key")
+    detail = folded_section(markdown, "More result keys")
     assert "fid ↓" in main and "kid_mean ↓" in main and "kid_std" not in main
     assert "| kid_std " in detail and "kid_std ↓" not in detail  # a spread is not a score
 
@@ -142,7 +150,7 @@ def test_phantom_leaderboards_show_no_paper_numbers(tmp_path, registry):
 def test_confidence_intervals_of_the_headline_values(tmp_path, registry):
     rows = stored(tmp_path, [row("dcgan", 0, "fid", 50.0), row("dcgan", 1, "fid", 54.0), row("vanilla-gan", 0, "fid", 70.0)])
     markdown = render_markdown(aggregate(rows, registry), registry)
-    section = markdown.split("### 95% confidence intervals over seeds (Student's t, clipped to each key's range)")[1]
+    section = folded_section(markdown, "95% confidence intervals over seeds (Student's t, clipped to each key's range)")
     # Two seeds: mean 52, std 2.828, t(0.975, 1) = 12.706: 52 -+ 25.41.
     cells = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| ")}
     assert cells["dcgan"] == "[26.59, 77.41]" and cells["vanilla-gan"] == "—"
@@ -242,7 +250,7 @@ def test_loss_curves_and_sample_grids_are_written(tmp_path):
     artifacts.mkdir(parents=True)
     history = {c: [{"step": i, "d_loss": 1.0 / (i + 1), "g_loss": 0.5} for i in range(60)] for c in ("glioma", "no_tumor")}
     (artifacts / "losses.json").write_text(json.dumps(history))
-    (artifacts / "samples.png").write_bytes(b"grid")
+    (artifacts / "samples.png").write_bytes(b"grid")  # not an image: copied, but no strip is cut from it
     written = write_assets([table], tmp_path, tmp_path / "out")
     assert sorted(p.name for p in written) == ["d-smoke-dcgan-losses.png", "d-smoke-dcgan-samples.png"]
     assert (tmp_path / "out" / "d-smoke-dcgan-samples.png").read_bytes() == b"grid"
@@ -328,7 +336,7 @@ def test_rows_without_recorded_classes_still_split_by_fingerprint(tmp_path, regi
 
 
 def interval_cells(markdown: str) -> dict[str, list[str]]:
-    section = markdown.split("### 95% confidence intervals over seeds")[1].split("###")[0]
+    section = folded_section(markdown, "95% confidence intervals over seeds")
     return {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in section.splitlines() if line.startswith("| ") and "GAN" not in line}
 
 
@@ -371,3 +379,205 @@ def test_a_value_outside_its_declared_range_is_excluded(tmp_path, registry):
     entry = table.entry("dcgan", "tstr_accuracy", "small-cnn")
     assert entry.values == [0.5] and entry.excluded == ["value 1.5 is outside the range [0, 1] its metric declares"]
     assert "0.5 (1 excluded)" in render_markdown([table], registry)
+
+
+# --------------------------------------------------------------------------- headline, strip, figure, folding
+
+
+def headline_rows(gans=("dcgan", "vanilla-gan"), seeds=(0, 1)) -> list:
+    """A brain-mri-like set of keys: more than a headline can hold."""
+    keys = [
+        ("tstr_accuracy", "tstr", "ijacsa-cnn"), ("fid", "fid", None), ("kid_mean", "kid", None),
+        ("precision", "precision-recall", None), ("ssim_nearest_real", "ssim", None), ("psnr_nearest_real", "psnr", None),
+        ("tstr_accuracy", "tstr", "small-cnn"), ("trtr_accuracy", "trtr", "small-cnn"), ("trstr_accuracy", "trstr", "small-cnn"),
+        ("ms_ssim_diversity", "diversity-ms-ssim", None), ("memorization_pixels", "memorization", None),
+        ("ssim_nearest_real[glioma]", "ssim", None),
+    ]
+    return [
+        row(gan, seed, key, 0.1 + 0.1 * g + 0.01 * seed, metric=metric, classifier=classifier)
+        for g, gan in enumerate(gans) for seed in seeds for key, metric, classifier in keys
+    ]
+
+
+def headline_of(markdown: str) -> list[list[str]]:
+    """The first table of the first leaderboard table: header and body cells."""
+    section = markdown.split("\n## ", 2)[1]
+    lines = [line for line in section.split("<details>")[0].splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines if not line.startswith("|--")]
+
+
+def test_the_headline_answers_each_question_once_in_at_most_eight_columns(tmp_path, registry):
+    rows = [dict(r, suite="brain-mri") for r in stored(tmp_path, headline_rows())]
+    markdown = render_markdown(aggregate(rows, registry), registry)
+    header, *body = headline_of(markdown)
+    assert len(header) <= 8
+    # ijacsa-cnn's rows come first, but brain-mri lists small-cnn first among its classifiers.
+    assert header == [
+        "GAN", "fid ↓", "ssim_nearest_real ↑", "tstr_accuracy (small-cnn) ↑", "ms_ssim_diversity",
+        "memorization_pixels ↓", "seeds", "n_real / n_fake",
+    ]
+    # Mean [95% interval over seeds], three significant digits: fid 0.1, 0.11 -> 0.105 -+ 12.7 * 0.00707.
+    assert body[0] == ["dcgan", "0.105 [0.0415, 0.169]"] + ["0.105 [0.0415, 0.169]"] * 4 + ["2", "40 / 20"]
+    assert "ssim_nearest_real[glioma]" not in header
+
+
+def without(rows, *keys):
+    return [r for r in rows if r["key"] not in keys]
+
+
+@pytest.mark.parametrize(
+    "drop, expected",
+    [
+        # No FID: the first headline key of a distribution metric; no SSIM: the first paired one.
+        (("fid", "ssim_nearest_real"), ["kid_mean ↓", "psnr_nearest_real ↑"]),
+        # No diversity or memorisation metric: their columns are left out.
+        (("ms_ssim_diversity", "memorization_pixels"), ["fid ↓", "ssim_nearest_real ↑", "tstr_accuracy (ijacsa-cnn) ↑"]),
+        # No TSTR: the train-on-real-and-synthetic score stands in; never TRTR, a real-data baseline.
+        (("tstr_accuracy",), ["fid ↓", "ssim_nearest_real ↑", "trstr_accuracy (small-cnn) ↑", "ms_ssim_diversity"]),
+        (("tstr_accuracy", "trstr_accuracy"), ["fid ↓", "ssim_nearest_real ↑", "ms_ssim_diversity"]),
+        (("fid", "kid_mean", "precision", "ssim_nearest_real", "psnr_nearest_real", "tstr_accuracy", "trtr_accuracy",
+          "trstr_accuracy", "ms_ssim_diversity", "memorization_pixels"), []),
+    ],
+    ids=["no-fid-no-ssim", "no-diversity-no-memorisation", "no-tstr", "no-tstr-no-trstr", "per-class-only"],
+)
+def test_headline_columns_fall_back_when_a_suite_lacks_a_metric(tmp_path, registry, drop, expected):
+    markdown = render_markdown(aggregate(without(stored(tmp_path, headline_rows()), *drop), registry), registry)
+    header = headline_of(markdown)[0]
+    assert header[0] == "GAN" and header[-2:] == ["seeds", "n_real / n_fake"]
+    assert header[1:-2][: len(expected)] == expected
+    if not expected:  # a per-class key never stands in for a question
+        assert header == ["GAN", "seeds", "n_real / n_fake"]
+
+
+def test_a_key_without_any_value_gives_way_to_one_with_values(tmp_path, registry):
+    """FID unavailable everywhere (no Inception weights): KID answers the distance question;
+    when nothing has a value, the first candidate shows why."""
+    rows = stored(tmp_path, [row("dcgan", 0, "fid", 1.0), row("dcgan", 0, "kid_mean", 0.2)])
+    rows = [dict(r, status="unavailable", value=None, error="no weights") if r["key"] == "fid" else r for r in rows]
+    assert headline_of(render_markdown(aggregate(rows, registry), registry)) == [
+        ["GAN", "kid_mean ↓", "seeds", "n_real / n_fake"], ["dcgan", "0.2", "1", "40 / 20"],
+    ]
+    only_fid = [r for r in rows if r["key"] == "fid"]
+    assert headline_of(render_markdown(aggregate(only_fid, registry), registry))[1][:2] == ["dcgan", "unavailable"]
+
+
+def test_everything_but_the_headline_and_pictures_is_folded(tmp_path, registry):
+    rows = stored(tmp_path, headline_rows() + [row("dcgan", 0, "tstr_best_val_accuracy", 0.5, classifier="braingan-cnn")])
+    markdown = render_markdown(aggregate(rows, registry), registry, "assets")
+    lines = markdown.splitlines()
+    first = lines.index("<details>")
+    # Above the first fold: the headline table, the strip and the figure, nothing more.
+    tables_above = [line for line in lines[:first] if line.startswith("|--")]
+    assert len(tables_above) == 1
+    assert [line for line in lines[:first] if line.startswith("![")] == [
+        # These rows record no class names: the caption says the columns are class indices.
+        "![Samples of dcgan, vanilla-gan: one row per GAN, columns by class index (names not recorded), the lowest seed](assets/d-smoke-strip.png)",
+        "![fid against tstr_accuracy (ijacsa-cnn), one point per GAN with its 95% intervals](assets/d-smoke-summary.png)",
+    ]
+    # The title, one short line, the table's heading, then its headline table.
+    assert lines[0].startswith("# ") and lines[1] == "" and len(lines[2]) < 250 and lines[4].startswith("## ")
+    assert lines[6].startswith("| GAN ")
+    assert "## How to read these tables" in markdown
+    assert lines.count("<details>") == lines.count("</details>") >= 6
+    for i, line in enumerate(lines):
+        if line == "<details>":
+            # GitHub renders markdown (tables) inside a fold only after a blank line.
+            assert lines[i + 1].startswith("<summary>") and lines[i + 1].endswith("</summary>") and lines[i + 2] == ""
+            assert lines.index("</details>", i) < (lines.index("<details>", i + 1) if "<details>" in lines[i + 1:] else len(lines))
+    summaries = [line for line in lines if line.startswith("<summary>")]
+    assert "<summary>Per-class result keys</summary>" in summaries and "<summary>More result keys</summary>" in summaries
+    per_class = folded_section(markdown, "Per-class result keys")
+    assert "| GAN         | class   | ssim_nearest_real ↑   |" in per_class and "| dcgan       | glioma  |" in per_class
+    assert "[glioma]" not in folded_section(markdown, "More result keys")
+    assert "## Provenance" in markdown and "- Packages: torch 0" in folded_section(markdown, "Packages, plugins")
+
+
+def test_the_summary_figure_has_one_point_per_gan(tmp_path, registry):
+    rows = stored(tmp_path, headline_rows(gans=("dcgan", "sn-gan", "vanilla-gan")))
+    (table,) = aggregate(rows, registry)
+    written = write_assets([table], None, tmp_path / "out", registry)
+    assert [p.name for p in written] == ["d-smoke-summary.png"]
+    drawn = write_summary_figure(table, registry, tmp_path / "again.png")
+    assert (tmp_path / "again.png").read_bytes() == written[0].read_bytes()  # same rows, same bytes
+    fid = {gan: table.entry(gan, "fid").mean for gan in table.gans()}
+    tstr = {gan: table.entry(gan, "tstr_accuracy", "ijacsa-cnn").mean for gan in table.gans()}
+    assert drawn == [(gan, pytest.approx(fid[gan]), pytest.approx(tstr[gan])) for gan in ("dcgan", "sn-gan", "vanilla-gan")]
+    assert [p.gan for p in summary_points(table, registry)] == ["dcgan", "sn-gan", "vanilla-gan"]
+
+
+def test_no_figure_where_it_compares_nothing(tmp_path, registry):
+    one_gan = aggregate(stored(tmp_path / "one", headline_rows(gans=("dcgan",))), registry)
+    no_downstream = aggregate(without(stored(tmp_path / "two", headline_rows()), "tstr_accuracy", "trstr_accuracy"), registry)
+    for tables in (one_gan, no_downstream):
+        assert write_assets(tables, None, tmp_path / "out", registry) == []
+        assert "-summary.png" not in render_markdown(tables, registry, "assets")
+    assert not (tmp_path / "out").exists()  # nothing to draw: no empty folder either
+
+
+def test_the_strip_is_cut_from_the_grids_and_redrawn_from_copies(tmp_path, registry):
+    """From a results directory the strip is cut from each cell's grid; rendered again
+    from an export, from the grids the first rendering copied beside the markdown."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from ganbench.runner.cell import save_sample_grid
+    from ganbench.specs import ImageSplit
+
+    rows = stored(tmp_path, headline_rows())
+    for gan in ("dcgan", "vanilla-gan"):
+        folder = tmp_path / "artifacts" / gan / "0"
+        folder.mkdir(parents=True)
+        images = torch.full((4, 1, 32, 32), 60 if gan == "dcgan" else 200, dtype=torch.uint8)
+        save_sample_grid(ImageSplit(images, torch.tensor([0, 0, 1, 1])), folder / "samples.png")
+    tables = aggregate(rows, registry)
+    out = tmp_path / "board"
+    names = sorted(p.name for p in write_assets(tables, tmp_path, out, registry))
+    assert names == ["d-smoke-dcgan-samples.png", "d-smoke-strip.png", "d-smoke-summary.png", "d-smoke-vanilla-gan-samples.png"]
+    strip = np.asarray(Image.open(out / "d-smoke-strip.png").convert("L"))
+    assert strip.shape[0] >= 2 * 96 and (strip == 60).sum() >= 4 * 96 * 96 and (strip == 200).sum() >= 4 * 96 * 96
+    first = (out / "d-smoke-strip.png").read_bytes()
+    (out / "d-smoke-strip.png").unlink()
+    assert [p.name for p in write_assets(tables, None, out, registry)] == ["d-smoke-strip.png", "d-smoke-summary.png"]
+    assert (out / "d-smoke-strip.png").read_bytes() == first
+
+
+# --------------------------------------------------------------------------- missing data renders, and says so
+
+
+def test_a_gan_without_samples_is_named_under_the_strip(tmp_path, registry):
+    """A GAN whose every cell failed has no grid: the strip shows the others, the line
+    under it names the one left out, and the failure is listed."""
+    rows = stored(tmp_path, headline_rows() + [row("cdcgan", 0, "fid", 1.0)])
+    rows = [dict(r, status="failed", key=None, value=None, error="RuntimeError: diverged") if r["gan"] == "cdcgan" else r for r in rows]
+    lines = render_markdown(aggregate(rows, registry), registry, "assets").splitlines()
+    strip = next(i for i, line in enumerate(lines) if line.startswith("![Samples of "))
+    assert lines[strip].startswith("![Samples of dcgan, vanilla-gan: ")
+    assert lines[strip + 2] == "No samples of cdcgan: no cell of it finished."
+    assert "Failed: cdcgan seed 0: RuntimeError: diverged" in lines
+    assert not any("No samples of" in line for line in render_markdown(aggregate(rows, registry), registry).splitlines())
+
+
+def test_one_seed_shows_the_mean_alone_and_no_figure_intervals(tmp_path, registry):
+    rows = stored(tmp_path, headline_rows(seeds=(0,)))
+    header, *body = headline_of(render_markdown(aggregate(rows, registry), registry))
+    # No interval from one value: the mean alone, and the seed count says why.
+    assert body[0] == ["dcgan", "0.1", "0.1", "0.1", "0.1", "0.1", "1", "40 / 20"]
+    (table,) = aggregate(rows, registry)
+    points = summary_points(table, registry)
+    assert [p.gan for p in points] == ["dcgan", "vanilla-gan"] and all(p.x_interval is None and p.y_interval is None for p in points)
+    drawn = write_summary_figure(table, registry, tmp_path / "one-seed.png")
+    assert [name for name, _, _ in drawn] == ["dcgan", "vanilla-gan"]
+
+
+def test_a_metric_missing_for_one_gan_shows_a_dash(tmp_path, registry):
+    rows = [r for r in stored(tmp_path, headline_rows()) if not (r["gan"] == "vanilla-gan" and r["key"] == "ms_ssim_diversity")]
+    header, *body = headline_of(render_markdown(aggregate(rows, registry), registry))
+    column = header.index("ms_ssim_diversity")
+    assert [cells[column] for cells in body] == ["0.105 [0.0415, 0.169]", "—"]
+
+
+def test_recorded_class_names_label_the_strip_caption(tmp_path, registry):
+    rows = stored(tmp_path, [row(gan, 0, "fid", 1.0, classes=("glioma", "no_tumor")) for gan in ("dcgan", "wgan")])
+    markdown = render_markdown(aggregate(rows, registry), registry, "assets")
+    assert "![Samples of dcgan, wgan: one row per GAN, columns by class, the lowest seed](assets/d-smoke-strip.png)" in markdown

@@ -242,11 +242,13 @@ def render_paper_report(suite: Suite, tables: list[Table], registry: Registry) -
         out += ["Verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())), ""]
         if claims:
             entry = measure_entry(place_tables)
-            body = []
+            # A list, not a table: the evidence runs to several sentences, which a table
+            # column would stretch to thousands of characters wide; a list wraps on any screen.
+            out += ["### The paper's claims", ""]
             for claim in claims:
                 verdict = judge(claim, entry, direction)
-                body.append([f"{claim.where}: {claim.text}", f"**{verdict.verdict}**", verdict.why])
-            out += ["### The paper's claims", "", tabulate(body, headers=["claim", "verdict", "measured"], tablefmt="github", disable_numparse=True), ""]
+                out.append(f"- **{verdict.verdict}**: {claim.where}: {claim.text.rstrip('.')}.<br>Measured: {verdict.why}")
+            out.append("")
         ranking_rows = []
         for table in place_tables:
             refs = [r for r in references if r.variant == (table.group.variant or "")]

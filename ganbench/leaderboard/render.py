@@ -9,9 +9,10 @@ from typing import Optional
 from tabulate import tabulate
 
 from ..registry import Registry
+from ..result_keys import parse as parse_result_key
 from ..specs import Reference
 from .aggregate import CONFIDENCE, Entry, Table, json_field
-from .assets import asset_name, source_artifacts
+from .assets import asset_name, has_strip, source_artifacts, strip_gans, table_asset_name
 from .comparison import (
     comparability,
     direction_of,
@@ -21,6 +22,8 @@ from .comparison import (
     references_for,
     registered_references,
 )
+from .headline import headline_cell, headline_slots, is_per_class, sample_sizes, seed_count
+from .summary_figure import axis_label, summary_axes, summary_points
 
 
 def fmt(value: Optional[float]) -> str:
@@ -53,11 +56,12 @@ def column_label(entry: Entry, registry: Registry) -> str:
 
 def table_columns(table: Table, registry: Registry) -> tuple[list[tuple], list[tuple]]:
     """(headline, detail) columns as (key, metric, classifier), in the order the rows
-    first show them. Keys of metrics no loaded plugin knows count as headline."""
+    first show them. Keys of metrics no loaded plugin knows count as headline; per-class
+    keys are neither (:func:`per_class_table`)."""
     headline, detail = [], []
     for row in table.rows:
         slot = (row["key"], row["metric"], row["classifier"])
-        if row["key"] is None or slot in headline or slot in detail:
+        if row["key"] is None or slot in headline or slot in detail or is_per_class(row["key"]):
             continue
         known = ("metrics", row["metric"]) in registry
         is_headline = not known or registry.get("metrics", row["metric"]).is_headline(row["key"])
@@ -101,12 +105,7 @@ def measured_table(table: Table, registry: Registry, assets: Optional[str]) -> s
         return f"[{kind}]({assets}/{asset_name(table, gan, kind)})"
 
     def extra(gan: str) -> list:
-        entries = [e for e in table.entries.values() if e.gan == gan]
-        seeds = sorted({s for e in entries for s in e.seeds})
-        n_real = sorted({n for e in entries if e.metric in ("fid", "kid") for n in e.n_real if n})
-        n_fake = sorted({n for e in entries for n in e.n_fake if n})
-        sizes = f"{'/'.join(map(str, n_real)) or '—'} / {'/'.join(map(str, n_fake)) or '—'}"
-        return [len(seeds), sizes, f"{table.resolution} px", link(gan, "samples"), link(gan, "losses")]
+        return [seed_count(table, gan), sample_sizes(table, gan), f"{table.resolution} px", link(gan, "samples"), link(gan, "losses")]
 
     return values_table(table, registry, headline, ["seeds", "n_real / n_fake", "resolution", "samples", "losses"], extra)
 
@@ -136,6 +135,81 @@ def interval_table(table: Table, registry: Registry) -> Optional[str]:
 def detail_table(table: Table, registry: Registry) -> Optional[str]:
     _, detail = table_columns(table, registry)
     return values_table(table, registry, detail) if detail else None
+
+
+def headline_table(table: Table, registry: Registry) -> str:
+    """At most eight columns (:mod:`ganbench.leaderboard.headline`): GAN, one value per
+    question the table answers as ``mean [95% interval]``, seeds, sample sizes."""
+    chosen = [slot for _, slot in headline_slots(table, registry)]
+    headers = ["GAN"] + [column_label(Entry("", metric, key, classifier), registry) for key, metric, classifier in chosen]
+    external = table.external_gans()
+    body = [
+        [gan_label(gan, external)]
+        + [headline_cell(table.entry(gan, key, classifier)) for key, _, classifier in chosen]
+        + [seed_count(table, gan), sample_sizes(table, gan)]
+        for gan in table.gans()
+    ]
+    return tabulate(body, headers=headers + ["seeds", "n_real / n_fake"], tablefmt="github", disable_numparse=True)
+
+
+def strip_line(table: Table, assets: Optional[str]) -> Optional[str]:
+    """The samples strip under the headline, named from the rows alone. Without recorded
+    class names the strip labels its columns by class index, and the caption says so."""
+    if assets is None or not has_strip(table):
+        return None
+    gans = ", ".join(strip_gans(table))
+    columns = "columns by class" if table.group.classes else "columns by class index (names not recorded)"
+    return f"![Samples of {gans}: one row per GAN, {columns}, the lowest seed]({assets}/{table_asset_name(table, 'strip')})"
+
+
+def missing_samples_line(table: Table, assets: Optional[str]) -> Optional[str]:
+    """Which GANs the strip leaves out: those without a finished cell, hence no samples."""
+    if assets is None:
+        return None
+    shown = set(strip_gans(table))
+    # Every GAN of the rows, also one whose every cell failed (it has no entry, no headline row).
+    missing = sorted({str(r["gan"]) for r in table.rows} - shown)
+    if not missing:
+        return None
+    return f"No samples of {', '.join(missing)}: no cell of {'it' if len(missing) == 1 else 'them'} finished."
+
+
+def figure_line(table: Table, registry: Registry, assets: Optional[str]) -> Optional[str]:
+    if assets is None or not summary_points(table, registry):
+        return None
+    x, y = summary_axes(table, registry)
+    return f"![{axis_label(x)} against {axis_label(y)}, one point per GAN with its 95% intervals]({assets}/{table_asset_name(table, 'summary')})"
+
+
+def per_class_table(table: Table, registry: Registry) -> Optional[str]:
+    """Per-class keys (``<base>[<class>]``) as one row per GAN and class, one column per
+    base and classifier, in the order the rows first show them."""
+    columns: dict[tuple, None] = {}
+    classes: dict[str, None] = {}
+    for row in table.rows:
+        key = row.get("key")
+        if key is None or row.get("metric") is None or not is_per_class(key):
+            continue
+        parsed = parse_result_key(key)
+        columns.setdefault((parsed.base, row["metric"], row.get("classifier")), None)
+        classes.setdefault(parsed.qualifier, None)
+    if not columns:
+        return None
+    headers = ["GAN", "class"] + [column_label(Entry("", metric, base, classifier), registry) for base, metric, classifier in columns]
+    external = table.external_gans()
+    body = [
+        [gan_label(gan, external), name]
+        + [fmt_entry(table.entries.get((gan, f"{base}[{name}]", classifier))) for base, _, classifier in columns]
+        for gan in table.gans()
+        for name in classes
+    ]
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def folded(summary: str, *body: str) -> list[str]:
+    """A section GitHub shows folded; the blank line after ``<summary>`` lets markdown
+    (tables) render inside it."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
 def reported_value(ref: Reference) -> str:
@@ -193,8 +267,32 @@ INTERVAL_METHOD = (
 )
 
 
+#: The line under the title: short, so that the first table shows on the first screen.
+INTRO = (
+    "Per dataset and profile: a headline table (mean [95% interval] over seeds; ↓ lower, ↑ higher is better), "
+    "each GAN's samples under it, then every other number folded. How to read it: "
+    "[below](#how-to-read-these-tables)."
+)
+
+READING = (
+    "Each table opens with its headline: one distance, one similarity, the downstream accuracy "
+    "of the suite's first classifier, diversity and memorisation, each the mean over seeds (the "
+    "newest run of each cell) with its 95% interval in brackets, and under it each GAN's samples. "
+    "The folded sections below hold every result key as mean ± sample std over seeds, and every "
+    "number a paper reported about a GAN and result key measured here, beside ours with its source "
+    "and whether the two may be compared; all of them: `ganbench references`. "
+    "↓ lower is better, ↑ higher is better. What each result key measures and how: "
+    "`ganbench protocols`. Each table holds one data fingerprint, "
+    "class set, resolution and profile: seeds are averaged, and GANs ranked, only within a table."
+)
+
+
+def reading_footer() -> str:
+    return "\n".join(["## How to read these tables", "", READING])
+
+
 def statistics_footer() -> str:
-    return "\n".join(["## Statistics", "", f"- {INTERVAL_METHOD}"])
+    return "\n".join(["## Statistics", "", *folded("How the intervals are computed", f"- {INTERVAL_METHOD}")])
 
 
 def provenance_footer(tables: list[Table]) -> str:
@@ -211,8 +309,6 @@ def provenance_footer(tables: list[Table]) -> str:
             hashes.add(str(row.get("config_hash")))
             dates.add(str(row.get("created_at") or "?")[:10])
     lines = [
-        "## Provenance",
-        "",
         f"- Runs dated {min(dates)} to {max(dates)} (UTC) with ganbench {', '.join(sorted(versions))}, "
         f"device: {', '.join(sorted(d for d in devices if d))}",
         "- Packages: " + ", ".join(f"{k} {v}" for k, v in sorted(packages.items())),
@@ -220,7 +316,7 @@ def provenance_footer(tables: list[Table]) -> str:
         "- Config hashes (one per cell configuration; `config_json` of each row in the store holds the whole "
         "configuration): " + ", ".join(sorted(hashes)),
     ]
-    return "\n".join(lines)
+    return "\n".join(["## Provenance", "", *folded("Packages, plugins, devices, dates and configuration hashes of the runs", *lines)])
 
 
 def data_leakage(table) -> str:
@@ -278,22 +374,18 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
     if not tables:
         return "# ganbench leaderboard\n\nNo results yet: run `ganbench run --suite NAME` first.\n"
     references = registered_references(registry)
-    out = [f"# ganbench leaderboard: {tables[0].group.suite}", ""]
-    out.append(
-        "Measured values are mean ± sample std over seeds (the newest run of each cell). "
-        "↓ lower is better, ↑ higher is better. What each result key measures and how: "
-        "`ganbench protocols`. Every number a paper reported about a GAN and result key "
-        "measured here is listed beside ours with its source and whether the two may be "
-        "compared; all of them: `ganbench references`. Each table holds one data fingerprint, "
-        "class set, resolution and profile: seeds are averaged, and GANs ranked, only within a table."
-    )
+    out = [f"# ganbench leaderboard: {tables[0].group.suite}", "", INTRO]
     for table in tables:
         g = table.group
         kind = "synthetic phantom, not patient data" if table.synthetic else f"dataset family `{table.dataset_family}`"
         variant = f", variant `{g.variant}`" if g.variant else ""
         out += ["", f"## {g.dataset} ({kind}), profile `{g.profile}`{variant}{distinctions(table, tables)}", ""]
-        out += [data_line(table), ""]
-        out.append(measured_table(table, registry, assets))
+        # The headline first and the samples right under it: what a phone's first screen shows.
+        out.append(headline_table(table, registry))
+        for picture in (strip_line(table, assets), missing_samples_line(table, assets), figure_line(table, registry, assets)):
+            if picture:
+                out += ["", picture]
+        out += ["", data_line(table)]
         external = external_note(table)
         if external:
             out += ["", external]
@@ -305,12 +397,16 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
             out += ["", "Failed: " + "; ".join(failures)]
         if table.excluded:
             out += ["", "Excluded, not counted in any mean: " + "; ".join(sorted(set(table.excluded)))]
+        out += ["", *folded("Every headline result key: mean ± sample std over seeds, sample sizes, sample grids and loss curves", measured_table(table, registry, assets))]
         intervals = interval_table(table, registry)
         if intervals:
-            out += ["", "### 95% confidence intervals over seeds (Student's t, clipped to each key's range)", "", intervals]
+            out += ["", *folded("95% confidence intervals over seeds (Student's t, clipped to each key's range)", intervals)]
         detail = detail_table(table, registry)
         if detail:
-            out += ["", "### More result keys", "", detail]
+            out += ["", *folded("More result keys", detail)]
+        per_class = per_class_table(table, registry)
+        if per_class:
+            out += ["", *folded("Per-class result keys", per_class)]
         if table.synthetic:
             out += ["", "Papers' reported numbers are not shown: this dataset is a synthetic phantom, not patient data."]
             continue
@@ -318,16 +414,17 @@ def render_markdown(tables: list[Table], registry: Registry, assets: Optional[st
         if ranked:
             out += [
                 "",
-                "### The papers' rankings of GANs against ours",
-                "",
-                "Where a paper ranks two or more GANs measured here on one result key, its ranking "
-                "beside ours. A ranking can be checked even where the numbers are not comparable; "
-                "with overlapping 95% intervals ours does not decide it.",
-                "",
-                ranked,
+                *folded(
+                    "The papers' rankings of GANs against ours",
+                    "Where a paper ranks two or more GANs measured here on one result key, its ranking "
+                    "beside ours. A ranking can be checked even where the numbers are not comparable; "
+                    "with overlapping 95% intervals ours does not decide it.",
+                    "",
+                    ranked,
+                ),
             ]
         reported = reported_table(table, references)
         if reported:
-            out += ["", "### Reported in papers beside measured here", "", reported]
-    out += ["", statistics_footer(), "", provenance_footer(tables), ""]
+            out += ["", *folded("Reported in papers beside measured here", reported)]
+    out += ["", reading_footer(), "", statistics_footer(), "", provenance_footer(tables), ""]
     return "\n".join(out)
