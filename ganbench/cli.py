@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 import click
 from rich.console import Console
-from rich.table import Table as RichTable
+from rich.markup import escape
 
 from . import __version__
 from .data_cli import data_group, parse_options
@@ -21,6 +21,7 @@ from .leaderboard.comparison import registered_references
 from .leaderboard.render import render_markdown
 from .leaderboard.paper_report import render_paper_report, report_records
 from .leaderboard.tables_out import to_csv, to_json
+from .listing import plain_option, show_listing
 from .plugins import Plugins, load_plugins
 from .progress import RichProgress
 from .protocols import render_protocols
@@ -32,6 +33,9 @@ from .runner.executors import EXECUTORS, LocalExecutor
 from .runner.suite_run import CellOutcome, RunRequest, run_suite
 from .runner.external import ExternalRequest, evaluate_external
 from .settings import describe_settings
+from .tracking import TRACKERS, make_tracker
+from .suite_file import resolve_suite, rows_of_this_version, suite_file_note, suite_file_origin
+from .suites_cli import suites_group
 from .specs import PROFILES
 
 console = Console()
@@ -79,12 +83,13 @@ def cli(ctx: click.Context, no_plugin):
 
 
 @cli.command()
-@click.option("--suite", required=True, help="Suite name (see `ganbench list suites`).")
+@click.option("--suite", required=True, help="Suite name (see `ganbench list suites`), or a suite file FILE.toml (docs/suite-files.md).")
 @click.option("--profile", type=click.Choice(PROFILES), default=None, help="smoke (CPU minutes), quick (one GPU), paper (papers' settings). Default: the suite's.")
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Run on this dataset folder instead of the embedded default; its layout is detected (see `ganbench data inspect`).")
 @click.option("--dataset", default=None, help="The dataset plugin that reads --data (default: detected from the folder).")
 @click.option("--data-option", "data_options", multiple=True, metavar="KEY=VALUE", help="An option of the dataset plugin, e.g. class_map=tumor=glioma_tumor+meningioma_tumor+pituitary_tumor,normal=no_tumor (repeatable; `ganbench data options NAME` lists them).")
 @click.option("--metric-setting", "metric_settings", multiple=True, metavar="KEY=VALUE", help="A metric setting over the profile's, e.g. fidelity_bootstrap=1000 (bootstrap 95% intervals for FID and KID) or memorization_spaces=pixels,inception (repeatable; `ganbench protocols` lists each profile's).")
+@click.option("--gan-setting", "gan_settings", multiple=True, metavar="KEY=VALUE", help="A hyperparameter of every GAN of the run that has it, over the suite's, e.g. steps=4 or batch_size=8 for a cheap local run (repeatable; steps and epochs replace each other; `ganbench list gans --json` lists each GAN's).")
 @click.option("--gans", default=None, help="Comma-separated GAN names (default: the suite's).")
 @click.option("--classifiers", default=None, help="Comma-separated downstream classifiers (default: the profile's).")
 @click.option("--seeds", type=click.IntRange(1), default=None, help="Number of seeds (0..N-1). Default: the profile's.")
@@ -98,9 +103,11 @@ def cli(ctx: click.Context, no_plugin):
 @click.option("--gpus-per-cell", type=click.FloatRange(0), default=None, help="With --executor ray: GPUs per cell, fractions share one (default: 1 when the Ray cluster has GPUs and --device is not cpu, else 0).")
 @click.option("--cpus-per-cell", type=click.FloatRange(0, min_open=True), default=1, show_default=True, help="With --executor ray: CPUs per cell (torch threads per task).")
 @click.option("--ray-retries", type=click.IntRange(0), default=1, show_default=True, help="With --executor ray: how often a cell whose worker died is run again (it resumes from its checkpoint).")
+@click.option("--track", type=click.Choice(TRACKERS), default=None, help="Also log every cell to MLflow: its config, per-step losses, scores, sample grid and loss plot, one run per cell under one run per invocation (pip install \"ganbench[mlflow]\"; see docs/tracking.md).")
+@click.option("--tracking-uri", default=None, metavar="URI", help="With --track: the MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else a store in the results folder, RESULTS/mlflow/mlflow.db).")
 @click.pass_context
-def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans, classifiers, seeds, device, results_dir, force, leaderboard,
-        checkpoint_every, executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries):
+def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gan_settings, gans, classifiers, seeds, device, results_dir, force, leaderboard,
+        checkpoint_every, executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries, track, tracking_uri):
     """Train, sample and evaluate every cell of a suite; skip cells already finished."""
     plugins = plugins_of(ctx)
     request = RunRequest(
@@ -110,6 +117,7 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         dataset=dataset,
         data_options=parse_options(data_options),
         metric_settings=parse_options(metric_settings, "--metric-setting"),
+        gan_settings=parse_options(gan_settings, "--gan-setting"),
         gans=name_list(gans, "--gans", "gans"),
         classifiers=name_list(classifiers, "--classifiers", "classifiers"),
         seeds=seeds,
@@ -118,27 +126,38 @@ def run(ctx, suite, profile, data, dataset, data_options, metric_settings, gans,
         force=force,
         checkpoint_every=checkpoint_every,
         executor=make_executor(executor, ray_address, gpus_per_cell, cpus_per_cell, ray_retries, device),
+        tracker=make_tracker(track, tracking_uri, results_dir),
     )
     started = time.perf_counter()
+    progress = RichProgress(err_console)
+
+    def say(line: str, marked: Optional[str] = None) -> None:
+        """At a terminal ``marked`` (rich markup) or ``line``; in a log (a file, a pipe)
+        ``line`` as a timestamped line like the stages' (ganbench.progress)."""
+        if progress.plain:
+            progress.log(line)
+        else:
+            err_console.print(marked or line, highlight=False)
 
     def report(outcome: CellOutcome):
         style = {"ran": "green", "skipped": "dim", "failed": "red"}[outcome.status]
-        line = f"[{style}]{outcome.status:>7}[/{style}] {outcome.cell.key} (run {outcome.run_id})"
-        if outcome.error:
-            line += f"\n         {outcome.error}"
-        err_console.print(line)
+        head = f"{outcome.status:>7} {outcome.cell.key} (run {outcome.run_id})"
+        # In a log the error stays on the cell's line, so that grepping the key finds it.
+        error = f": {outcome.error}" if outcome.error else ""
+        say(head + error, f"[{style}]{outcome.status:>7}[/{style}]{escape(head[7:])}" + (f"\n         {escape(outcome.error)}" if outcome.error else ""))
 
-    with RichProgress(err_console) as progress:
+    with progress:
         summary = run_suite(plugins.registry, request, progress, on_cell=report)
     elapsed = time.perf_counter() - started
-    err_console.print(
+    say(
         f"{summary.count('ran')} cell(s) ran, {summary.count('skipped')} skipped (finished earlier), "
         f"{summary.count('failed')} failed in {elapsed:.0f} s; results in {results_dir / 'results.sqlite'}"
     )
     if leaderboard:
-        out = results_dir / f"leaderboard-{suite}.md"
-        write_leaderboard(plugins, suite, results_dir, out)
-        err_console.print(f"leaderboard: {out}")
+        # summary.suite: the suite's name, also when --suite named a suite file.
+        out = results_dir / f"leaderboard-{summary.suite}.md"
+        write_leaderboard(plugins, summary.suite, results_dir, out)
+        say(f"leaderboard: {out}")
     if summary.count("failed"):
         sys.exit(1)
 
@@ -177,8 +196,9 @@ def write_leaderboard(
     """Render a suite's leaderboard from a results directory or an exported .jsonl file.
     Markdown written to ``out`` links pictures in the folder ``out`` names without its
     suffix; they are drawn from the artifacts when ``source`` is a results directory."""
-    suite_spec = plugins.registry.get("suites", suite)
-    rows = load_rows(source, suite)
+    suite_spec = resolve_suite(plugins.registry, suite)  # a name, or a suite file
+    # A suite file's leaderboard: the rows of the file's current content only.
+    rows = rows_of_this_version(load_rows(source, suite_spec.name), suite_file_origin(plugins.registry, suite_spec.name))
     tables = aggregate(rows, plugins.registry)
     if export is not None:
         write_rows(rows, export)
@@ -192,12 +212,17 @@ def write_leaderboard(
             text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     else:
         assets = out.with_suffix("") if out else None
-        if assets is not None and source.is_dir():
-            write_assets(tables, source, assets)
+        if assets is not None:
+            # From a .jsonl export: the figures from the rows, the strip from grids already in `assets`.
+            write_assets(tables, source if source.is_dir() else None, assets, plugins.registry)
         text = render_markdown(tables, plugins.registry, assets.name if assets else None)
         if suite_spec.paper:
             # A paper's suite opens with the paper's own tables and claims, ours beside them.
             text = render_paper_report(suite_spec, tables, plugins.registry) + "\n" + text
+        origin = suite_file_origin(plugins.registry, suite_spec.name)
+        if origin is not None:  # the leaderboard names the suite file, under its title
+            title, _, rest = text.partition("\n")
+            text = f"{title}\n\n{suite_file_note(origin)}\n{rest}"
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
@@ -205,7 +230,7 @@ def write_leaderboard(
 
 
 @cli.command("leaderboard")
-@click.option("--suite", required=True, help="Suite name.")
+@click.option("--suite", required=True, help="Suite name, or the suite file FILE.toml the run used.")
 @click.option("--results", "source", type=click.Path(path_type=Path), default=DEFAULT_RESULTS_DIR, show_default=True, help="A results directory, or a .jsonl file written by --export.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of printing; markdown's pictures go to the folder of the same name without the suffix.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True, help="csv and json: one record per GAN x result key x classifier (json adds the papers' numbers and rankings).")
@@ -221,7 +246,7 @@ def leaderboard_command(ctx, suite, source, out, fmt, export):
 
 
 @cli.command("evaluate")
-@click.option("--suite", required=True, help="Suite name (see `ganbench list suites`): its metrics, data and profile.")
+@click.option("--suite", required=True, help="Suite name (see `ganbench list suites`) or suite file FILE.toml: its metrics, data and profile.")
 @click.option("--samples", required=True, type=click.Path(path_type=Path), help="Folder of your GAN's images: one sub-folder per class (named after the data's classes, e.g. glioma/, no_tumor/), or the images directly (one class, or unconditional).")
 @click.option("--name", required=True, help="Your GAN's name in the results and leaderboard (lower-kebab, not a GAN ganbench has); shown as 'NAME (external)'.")
 @click.option("--profile", type=click.Choice(PROFILES), default=None, help="The profile whose settings (image size, n_fake, n_real, metric settings) apply. Default: the suite's.")
@@ -241,6 +266,7 @@ def leaderboard_command(ctx, suite, source, out, fmt, export):
 def evaluate_command(ctx, suite, samples, name, profile, variant, class_name, data, dataset, data_options, metric_settings, classifiers, seed, device, results_dir, force, leaderboard):
     """Evaluate images generated elsewhere (your own GAN) with every metric of a suite."""
     plugins = plugins_of(ctx)
+    suite = resolve_suite(plugins.registry, suite).name  # a suite file is read and registered
     request = ExternalRequest(
         suite=suite,
         samples=samples,
@@ -278,29 +304,25 @@ def evaluate_command(ctx, suite, samples, name, profile, variant, class_name, da
 
 
 #: Fields of `list` that only --json shows.
-TABLE_HIDDEN = ("plugin", "protocol", "settings")
+TABLE_HIDDEN = ("plugin", "protocol", "settings", "hyperparameters")
 LISTABLE = ("gans", "datasets", "metrics", "classifiers", "suites", "references")
 
 
 @cli.command("list")
 @click.argument("kind", type=click.Choice(LISTABLE))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@plain_option
 @click.pass_context
-def list_command(ctx, kind, as_json):
+def list_command(ctx, kind, as_json, plain):
     """List registered GANs, datasets, metrics, classifiers, suites or references."""
     registry = plugins_of(ctx).registry
     records = [describe(kind, item, origin) for item, origin in registry.items(kind)]
     if as_json:
         click.echo(json.dumps(records, indent=2, default=str))
         return
-    table = RichTable(title=f"{KINDS[kind][0]}s", show_lines=False)
     # The table stays readable in a terminal; --json has every field, provenance included.
     columns = [c for c in records[0] if c not in TABLE_HIDDEN] if records else ["name"]
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for record in records:
-        table.add_row(*(str(record[c]) for c in columns))
-    console.print(table)
+    show_listing(console, f"{KINDS[kind][0]}s", columns, [[record[c] for c in columns] for record in records], plain or None)
 
 
 def describe(kind: str, item, origin) -> dict:
@@ -309,6 +331,8 @@ def describe(kind: str, item, origin) -> dict:
     record = {"name": item.name, "description": item.description}
     if kind == "gans":
         record["kind"] = f"{item.kind}{', conditional' if item.conditional else ''}"
+        # What --gan-setting and a suite file's gan_overrides may set (docs/suite-files.md).
+        record["hyperparameters"] = gan_profiles(item)
     if kind == "metrics":
         record["keys"] = ", ".join(item.result_keys)
         record["better"] = item.direction
@@ -323,6 +347,18 @@ def describe(kind: str, item, origin) -> dict:
     return record
 
 
+def gan_profiles(gan) -> dict:
+    """Profile -> the GAN's hyperparameters there; a profile the GAN refuses is left out
+    (listing never fails; a run at that profile reports it)."""
+    out = {}
+    for profile in PROFILES:
+        try:
+            out[profile] = gan.hyperparameters(profile)
+        except Exception:  # a plugin's own error: the run names it
+            continue
+    return out
+
+
 #: What `ganbench references` shows in a terminal; --json has every field.
 REFERENCE_COLUMNS = ("paper", "table", "row", "column", "gan", "metric", "classifier", "value", "unit", "dataset_family")
 
@@ -331,8 +367,9 @@ REFERENCE_COLUMNS = ("paper", "table", "row", "column", "gan", "metric", "classi
 @click.option("--paper", default=None, help="Only this paper's numbers (an id from the paper column).")
 @click.option("--gan", default=None, help="Only numbers about this GAN.")
 @click.option("--json", "as_json", is_flag=True, help="Every field: protocol, sample counts, resolution, known protocol differences, notes.")
+@plain_option
 @click.pass_context
-def references_command(ctx, paper, gan, as_json):
+def references_command(ctx, paper, gan, as_json, plain):
     """The numbers the papers report, as the leaderboards compare them."""
     registry = plugins_of(ctx).registry
     found = registered_references(registry)
@@ -343,12 +380,8 @@ def references_command(ctx, paper, gan, as_json):
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
-    table = RichTable(title=f"{len(records)} reported numbers", show_lines=False)
-    for column in REFERENCE_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for record in records:
-        table.add_row(*("" if record[c] is None else str(record[c]) for c in REFERENCE_COLUMNS))
-    console.print(table)
+    rows = [[record[c] for c in REFERENCE_COLUMNS] for record in records]
+    show_listing(console, f"{len(records)} reported numbers", REFERENCE_COLUMNS, rows, plain or None)
 
 
 @cli.command("protocols")
@@ -367,22 +400,20 @@ def protocols_command(ctx, out):
 
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@plain_option
 @click.pass_context
-def plugins_command(ctx, as_json):
+def plugins_command(ctx, as_json, plain):
     """List loaded plugins: distribution, version, hooks and any load error."""
     infos = plugins_of(ctx).infos
     if as_json:
         click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
         return
-    table = RichTable(title="plugins")
-    for column in ("name", "distribution", "version", "hooks", "error"):
-        table.add_column(column, overflow="fold")
-    for info in infos:
-        table.add_row(info.name, info.distribution, info.version, ", ".join(info.hooks), info.error or "")
-    console.print(table)
+    rows = [[info.name, info.distribution, info.version, ", ".join(info.hooks), info.error] for info in infos]
+    show_listing(console, "plugins", ("name", "distribution", "version", "hooks", "error"), rows, plain or None)
 
 
 cli.add_command(data_group)
+cli.add_command(suites_group)
 
 
 def command_name(argv: Sequence[str]) -> Optional[str]:

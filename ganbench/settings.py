@@ -330,3 +330,94 @@ def describe_settings(item: Any) -> list[dict[str, Any]]:
     listing never fails; the run reports the malformed declaration)."""
     declared = getattr(item, "settings", ())
     return [s.as_dict() for s in declared] if settings_problem(declared) is None else []
+
+
+# --------------------------------------------------------------------------- GAN settings
+
+#: The hyperparameters the runner itself reads from every GAN (:class:`~ganbench.specs.GAN`):
+#: the training length, in steps or in epochs (either replaces the other, so every GAN
+#: takes both), and the batch size. Whole numbers of at least 1.
+TRAINING_LENGTH = ("steps", "epochs")
+RUNNER_HYPERPARAMETERS = (*TRAINING_LENGTH, "batch_size")
+
+
+def gan_hyperparameters(registry: "Registry", gans: Iterable[str], profile: str) -> dict[str, dict[str, Any]]:
+    """GAN name -> its hyperparameters at ``profile``. Raises ``UnknownNameError`` for an
+    unknown GAN and :class:`GanbenchError` for a GAN without that profile."""
+    return {name: registry.get("gans", name).hyperparameters(profile) for name in dict.fromkeys(gans)}
+
+
+def parse_hyperparameter(key: str, raw: Any, default: Any) -> Any:
+    """A ``--gan-setting`` string or a suite file's value -> the type of the GAN's own
+    ``default`` for ``key``: ``int``, ``float`` (finite), ``bool``, ``str``, or a tuple
+    (list) of as many items as the default has, each typed like the default's item. A
+    default of None (the plugin decides) takes an integer, a number, true/false or a
+    word. The runner's keys (:data:`RUNNER_HYPERPARAMETERS`) are whole numbers of at
+    least 1. Raises ``ValueError`` saying what was expected."""
+    if key in RUNNER_HYPERPARAMETERS:
+        return Setting(key, int, None, "the runner's", minimum=1).parse(raw)
+    if isinstance(default, (tuple, list)):
+        items = [w.strip() for w in raw.split(",")] if isinstance(raw, str) else raw
+        if not isinstance(items, (tuple, list)) or len(items) != len(default):
+            raise ValueError(f"expected {len(default)} comma-separated values like {','.join(map(str, default))}")
+        try:
+            typed = [parse_hyperparameter("item", item, item_default) for item, item_default in zip(items, default)]
+        except ValueError:
+            raise ValueError(f"expected {len(default)} comma-separated values like {','.join(map(str, default))}") from None
+        return type(default)(typed)
+    if default is None:
+        for kind in (int, float, bool, str):  # "1" is the integer 1, not true
+            try:
+                return Setting("value", kind, None, "a value").parse(raw)
+            except ValueError:
+                pass
+        raise ValueError("expected an integer, a number, true or false, or a word")
+    kind = type(default) if type(default) in (bool, int, float, str) else None
+    if kind is None:
+        raise ValueError(f"cannot be set: its default {default!r} is no number, word or list of them")
+    return Setting("value", kind, None, "a value").parse(raw)
+
+
+def validate_gan_settings(
+    registry: "Registry",
+    gans: Sequence[str],
+    profile: str,
+    raw: Mapping[str, Any],
+    origin: str = "--gan-setting",
+    scope: str = "run",
+) -> dict[str, dict[str, Any]]:
+    """Check GAN hyperparameter overrides (``--gan-setting KEY=VALUE``, a suite file's
+    ``gan_overrides``) against the hyperparameters ``gans`` have at ``profile``.
+
+    A key applies to every GAN of ``gans`` that has it; ``steps`` and ``epochs`` (and
+    ``batch_size``) to all of them. Returns GAN name -> key -> value typed as that GAN's
+    default (:func:`parse_hyperparameter`); a GAN none of the keys applies to is left
+    out. Raises :class:`GanbenchError`, one line naming every key no GAN has (with a
+    close match and the valid keys) and every invalid value (with what was expected and
+    the GAN whose default it was checked against); ``scope`` is what the GANs are the
+    GANs of in the message ("run", "suite")."""
+    hparams = gan_hyperparameters(registry, gans, profile)
+    valid = sorted({key for own in hparams.values() for key in own} | set(RUNNER_HYPERPARAMETERS))
+    problems: list[str] = []
+    if all(unit in raw for unit in TRAINING_LENGTH):
+        # One replaces the other (cell.gan_hparams): both given, one would silently lose.
+        problems.append("give the training length once, as steps or as epochs, not both")
+    typed: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items():
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"no GAN of this {scope} ({', '.join(hparams)}) has a hyperparameter {key!r}{hint}")
+            continue
+        for gan, own in hparams.items():
+            if key not in own and key not in RUNNER_HYPERPARAMETERS:
+                continue
+            try:
+                typed.setdefault(gan, {})[key] = parse_hyperparameter(key, value, own.get(key))
+            except ValueError as exc:
+                default = f"; {gan}'s default at profile {profile}: {own[key]!r}" if key in own else ""
+                problems.append(f"{key}={value!r}: {exc}{default}")
+                break
+    if problems:
+        raise GanbenchError(f"{origin}: {'; '.join(problems)}. Valid keys: {', '.join(valid)}")
+    return typed

@@ -9,7 +9,7 @@ import shutil
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -23,8 +23,10 @@ from ..registry import Registry
 from ..results.provenance import config_hash
 from ..results.store import ResultRow, ResultsStore
 from ..specs import GAN, Evaluation, ImageSplit, LoadedData, ProfileSettings, Progress, Suite
+from ..suite_file import suite_file_digest
 from .checkpointing import DEFAULT_EVERY
 from .matrix import Cell
+from .matrix_status import format_duration
 from .stages import TrainingStage, training_config, training_hash
 from .training import build_model, generate_balanced, sample, train
 from .translation import HOLDOUT_FRACTION, train_and_translate
@@ -69,14 +71,32 @@ def cell_metrics(cell: Cell, ctx: "CellContext") -> tuple[str, ...]:
     return tuple(m for m in ctx.metrics if m in variant.metrics)
 
 
+@dataclass(frozen=True)
+class RunSettings(ProfileSettings):
+    """A profile's settings as one run uses them, with the run's ``--gan-setting``
+    overrides per GAN (GAN name -> hyperparameter -> typed value, from
+    :func:`ganbench.settings.validate_gan_settings`). A subclass rather than a context
+    field so that it travels wherever the settings do (``for_variant`` keeps it, and so
+    does a Ray task's copy)."""
+
+    gan_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
 def gan_hparams(gan: GAN, cell: Cell, settings: ProfileSettings) -> dict[str, Any]:
     """The GAN's hyperparameters at the cell's profile with the suite's and the variant's
-    overrides; an override in epochs replaces the GAN's own step count."""
+    overrides, then the run's ``--gan-setting`` values for this GAN (:class:`RunSettings`);
+    an override in epochs replaces the GAN's own step count, and a ``--gan-setting`` in
+    steps or epochs replaces the other unit."""
     hparams = gan.hyperparameters(cell.profile)
     overrides = cell_settings(cell, settings).gan_overrides
     if "epochs" in overrides:
         hparams.pop("steps", None)
-    return {**hparams, **overrides}
+    hparams = {**hparams, **overrides}
+    own = settings.gan_settings.get(cell.gan, {}) if isinstance(settings, RunSettings) else {}
+    for unit, other in (("steps", "epochs"), ("epochs", "steps")):
+        if unit in own:
+            hparams.pop(other, None)
+    return {**hparams, **own}
 
 
 def training_split(split: ImageSplit, train_images: Optional[int]) -> ImageSplit:
@@ -119,6 +139,8 @@ def cell_config(cell: Cell, data: LoadedData, ctx: CellContext) -> dict[str, Any
         # Only present when set, so that cells of suites without them keep their hashes.
         **({"variant": {"name": variant.name, **variant.overrides()}} if variant is not None else {}),
         **({"train_images": len(training_split(data.train, settings.train_images))} if settings.train_images else {}),
+        # A suite read from a file: its content (ganbench.suite_file.suite_digest).
+        **({"suite_file": digest} if (digest := suite_file_digest(ctx.registry, ctx.suite.name)) else {}),
         **(
             {"translation": {"source": ctx.suite.translation_source or "auto", "holdout": HOLDOUT_FRACTION}}
             if gan.kind == "image-to-image"
@@ -364,7 +386,14 @@ def evaluate_generated(
                     f"reusing run {earlier[0]['run_id']}'s evaluation of the same samples"
                 )
             else:
-                rows += _metric_rows(metric, classifier, evaluation, base, evaluation_key)
+                # A log's lines (ganbench.progress); at a terminal the bars show the metric's work.
+                label = f"{cell.key}: {metric.name}{' with ' + classifier.name if classifier else ''}"
+                ctx.progress.note(f"{label}: started")
+                started = time.perf_counter()
+                computed = _metric_rows(metric, classifier, evaluation, base, evaluation_key)
+                ended = "failed after" if any(r.status == "failed" for r in computed) else "done in"
+                ctx.progress.note(f"{label}: {ended} {format_duration(time.perf_counter() - started)}")
+                rows += computed
     return rows
 
 

@@ -51,6 +51,7 @@ from ..results.provenance import config_hash, package_versions
 from ..results.store import ResultRow
 from ..settings import resolve_metric_settings
 from ..specs import CLASS_TASKS, PROFILES, ImageSplit, LoadedData, Progress, SilentProgress, Suite
+from ..suite_file import suite_file_digest
 from .cell import CellContext, Generated, cell_metrics, cell_settings, evaluate_generated, row_base, save_sample_grid
 from .matrix import Cell
 from .stages import training_hash
@@ -395,6 +396,8 @@ def external_config(
         "classifiers": {name: ctx.registry.get("classifiers", name).hyperparameters(cell.profile) for name in ctx.classifiers},
         "training": EXTERNAL_TRAINING,
         **({"variant": {"name": variant.name, **variant.overrides()}} if variant is not None else {}),
+        # A suite read from a file: its content, as in a trained cell's config (cell.cell_config).
+        **({"suite_file": digest} if (digest := suite_file_digest(ctx.registry, ctx.suite.name)) else {}),
     }
 
 

@@ -43,7 +43,14 @@ SAMPLES = "samples.safetensors"
 #: Cell-config keys that change only the evaluation, never the trained generator or its
 #: samples. ``variant`` and ``profile`` are here because everything of them that changes
 #: training is in the config already (hyperparameters, size, counts, class names).
-EVALUATION_ONLY = ("metrics", "metric_settings", "classifiers", "n_real", "variant", "profile")
+#: ``suite_file`` (the digest of a suite file's content) is here for the same reason:
+#: every field of a file that changes training has its own key in the config as well:
+#: ``gan_hparams`` (its profiles' and variants' ``gan_overrides`` and ``epochs``),
+#: ``image_size``, ``channels``, ``n_fake``, ``train_images``, ``class_names`` (its
+#: ``class_task``), ``training`` (``unconditional_per_class``) and ``translation``. So a
+#: file that changes only what is evaluated or described reuses the trained generator,
+#: and one that changes a GAN hyperparameter trains anew (tests/test_suite_file.py).
+EVALUATION_ONLY = ("metrics", "metric_settings", "classifiers", "n_real", "variant", "profile", "suite_file")
 
 
 def training_config(config: Mapping[str, Any], gan_provenance: Mapping[str, Any]) -> dict[str, Any]:

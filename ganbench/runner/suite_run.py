@@ -5,7 +5,7 @@ config hash, nothing failed) is skipped unless ``force``."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
@@ -18,10 +18,12 @@ from ..registry import KEBAB, Registry
 from ..results.provenance import package_versions
 from ..results.folder import prepare_results_dir
 from ..results.store import ResultsStore
-from ..settings import resolve_metric_settings
+from ..settings import resolve_metric_settings, validate_gan_settings
+from ..suite_file import resolve_suite
 from ..specs import CLASS_TASKS, PROFILES, LoadedData, ProfileSettings, Progress, SilentProgress, Suite
+from ..tracking import SuiteTracking, Tracker
 from ..data.tasks import apply_class_task
-from .cell import CellContext, cell_settings, gan_hparams, training_mode, training_split
+from .cell import CellContext, RunSettings, cell_settings, gan_hparams, training_mode, training_split
 from .checkpointing import DEFAULT_EVERY
 from .executors import CellOutcome, Executor, LocalExecutor, PlannedCell
 from .matrix import Cell, expand
@@ -40,6 +42,9 @@ class RunRequest:
     #: ``--metric-setting KEY=VALUE`` pairs, over the profile's metric settings (they
     #: enter the cells' config hash, so a run asking for more is a new run).
     metric_settings: Mapping[str, str] = field(default_factory=dict)
+    #: ``--gan-setting KEY=VALUE`` pairs: hyperparameters of every GAN of the run that has
+    #: the key, over the suite's (they change training, so they enter the config hash).
+    gan_settings: Mapping[str, str] = field(default_factory=dict)
     gans: Optional[Sequence[str]] = None
     classifiers: Optional[Sequence[str]] = None
     seeds: Optional[int] = None
@@ -50,6 +55,8 @@ class RunRequest:
     checkpoint_every: int = DEFAULT_EVERY
     #: Who runs the cells: ``LocalExecutor()`` (None) or a ``RayExecutor``.
     executor: Optional[Executor] = None
+    #: Where every executed cell is also logged (``--track mlflow``); None: nowhere.
+    tracker: Optional[Tracker] = None
 
 
 @dataclass
@@ -70,6 +77,8 @@ def resolve_datasets(registry: Registry, suite: Suite, request: RunRequest, prog
     if request.data is None:
         if request.dataset is not None or request.data_options:
             raise GanbenchError("--dataset and --data-option need --data PATH")
+        if not suite.datasets:
+            raise GanbenchError(f"suite {suite.name!r} names no dataset: give one with --data PATH")
         return list(suite.datasets)
     if not suite.takes_data:
         raise GanbenchError(f"suite {suite.name!r} does not take --data")
@@ -121,7 +130,8 @@ def run_suite(
     progress: Progress = SilentProgress(),
     on_cell: Callable[[CellOutcome], None] = lambda outcome: None,
 ) -> RunSummary:
-    suite: Suite = registry.get("suites", request.suite)
+    # A registered suite's name, or a suite file (read, checked and registered here).
+    suite: Suite = resolve_suite(registry, request.suite)
     profile = request.profile or suite.default_profile
     if profile not in suite.profiles:
         raise GanbenchError(f"suite {suite.name!r} has no profile {profile!r}; it has {', '.join(suite.profiles)}")
@@ -140,6 +150,9 @@ def run_suite(
     settings = replace(
         settings, metric_settings=resolve_metric_settings(registry, suite, profile, classifiers, request.metric_settings)
     )
+    if request.gan_settings:
+        gan_settings = validate_gan_settings(registry, gans, profile, request.gan_settings)
+        settings = RunSettings(**{f.name: getattr(settings, f.name) for f in fields(settings)}, gan_settings=gan_settings)
     for variant in settings.variants:
         if variant.gans and not set(variant.gans) & set(gans):
             progress.log(f"variant {variant.name}: not run (it runs {', '.join(variant.gans)}, none of this run's GANs)")
@@ -176,6 +189,8 @@ def run_suite(
         invocation=uuid.uuid4().hex,
     )
     summary = RunSummary(suite.name, profile, ctx.results_dir)
+    tracking = SuiteTracking(request.tracker, store, ctx.results_dir, progress.log)
+    tracking.open(suite.name)  # a tracking store that cannot be used is refused before any data is loaded
     executor = request.executor or LocalExecutor()
     # A cluster that cannot give a cell what it asks for is refused before any data is loaded.
     executor.start()
@@ -189,10 +204,12 @@ def run_suite(
 
     def finished(outcome: CellOutcome) -> None:
         summary.outcomes.append(outcome)
+        tracking.cell_finished(outcome)  # after its rows are stored: the tracker reads them back
         on_cell(outcome)
 
     try:
-        executor.execute(planned, ctx, store, request.force, status, finished)
+        with tracking.suite(summary, ctx, planned, executor):
+            executor.execute(planned, ctx, store, request.force, status, finished)
     finally:
         summary.abandoned.extend(getattr(executor, "abandoned", []))
     return summary
