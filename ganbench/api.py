@@ -35,7 +35,7 @@ from .data.inspection import Inspection, inspect_by_loading, split_counts
 from .data.pixels import crop_to_content, scale_to_uint8, square_resize, to_grey
 from .data.splits import SPLIT_SEED, parse_test_fraction, patient_split, stratified_split
 from .data.tensors import image_split
-from .errors import DatasetLayoutError, GanbenchError, PretrainedWeightsUnavailable
+from .errors import DatasetLayoutError, GanbenchError, PretrainedWeightsUnavailable, RegistrationError
 from .result_keys import per_class
 from .settings import Setting
 from .specs import (
@@ -81,6 +81,7 @@ __all__ = [
     "Progress",
     "SilentProgress",
     "GanbenchError",
+    "RegistrationError",
     # GANs
     "GAN",
     "GAN_KINDS",

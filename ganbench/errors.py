@@ -6,7 +6,10 @@ class GanbenchError(Exception):
 
 
 class RegistrationError(GanbenchError):
-    """A plugin registered something malformed, or a name another plugin already took."""
+    """A plugin registered something malformed, or a name another plugin already took.
+
+    Raised by the ``register`` callable a hook receives; ganbench reports it as that
+    plugin's error (``ganbench plugins``) and keeps the other plugins' items."""
 
 
 class UnknownNameError(GanbenchError, KeyError):

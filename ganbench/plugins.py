@@ -6,6 +6,7 @@ gets a fresh, independent plugin manager and registry.
 
 from __future__ import annotations
 
+import difflib
 import os
 import traceback
 from dataclasses import dataclass, field
@@ -113,10 +114,18 @@ def load_plugins(
         infos.append(PluginInfo(name, "(registered directly)", "", module.__name__))
         provenance[name] = Provenance(name, "(registered directly)", "")
 
+    known = sorted(name for name in dir(hookspecs) if name.startswith("register_"))
     for info in infos:
         plugin = pm.get_plugin(info.name)
         if plugin is not None:
-            info.hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+            callers = pm.get_hookcallers(plugin) or []
+            info.hooks = sorted(h.name for h in callers)
+            # pluggy accepts an implementation of a hook nobody declared and never calls
+            # it: a misspelt hook name would register nothing, without a word.
+            for unknown in sorted(h.name for h in callers if not h.has_spec()):
+                close = difflib.get_close_matches(unknown, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                _add_error(info, f"{unknown} is not a ganbench hook{hint}; the hooks: {', '.join(known)}")
 
     registry = Registry()
     _fill_registry(pm, registry, provenance, {i.name: i for i in infos})

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Mapping, NoReturn, Optional
 
 from .errors import GanbenchError, UnknownNameError
 from .registry import KEBAB, KINDS, Provenance
-from .settings import settings_of, validate_gan_settings, validate_settings
+from .settings import TRAINING_LENGTH, settings_of, validate_gan_settings, validate_settings
 from .specs import CLASS_TASKS, PROFILES, ProfileSettings, Suite, Variant
 from .suite_file_writer import suite_to_toml
 from .toml_lines import KeyPath, key_lines, line_of
@@ -235,6 +235,10 @@ class _Reader:
                 validate_gan_settings(self.registry, gans, profile, {key: _frozen(raw)}, origin=_dotted(path), scope="suite")
             except GanbenchError as exc:
                 self.fail(path + (key,), str(exc))
+        if all(unit in table for unit in TRAINING_LENGTH):
+            # One replaces the other when the cell's hyperparameters are made: one would be lost.
+            where = path + (TRAINING_LENGTH[1],)
+            self.fail(where, f"{_dotted(where)}: give the training length once, as steps or as epochs, not both")
         return _frozen(table)
 
     # ------------------------------------------------------------------ tables
@@ -254,7 +258,8 @@ class _Reader:
         if downstream and not classifiers:
             self.fail(
                 ("classifiers",) if "classifiers" in top else ("metrics",),
-                f"metrics {', '.join(downstream)} train a classifier: name at least one in classifiers "
+                f"the downstream metric{'s' if len(downstream) > 1 else ''} {', '.join(downstream)} "
+                f"train{'' if len(downstream) > 1 else 's'} a classifier: name at least one in classifiers "
                 f"(available: {', '.join(self.registry.names('classifiers'))})",
             )
         suite_fields = dict(

@@ -4,6 +4,7 @@ lines, or with ``--toml`` as a suite file to start one's own from
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -103,5 +104,12 @@ def summary_lines(suite: Suite, origin: Optional[Provenance] = None, given: str 
         lines.append(f"paper: {suite.paper}")
     if suite.data_note:
         lines.append(f"data: {suite.data_note}")
-    lines.append(f"as a suite file: ganbench suites show {given or suite.name} --toml > my-suite.toml")
+    if origin is None:
+        lines.append(f"as a suite file: ganbench suites show {suite.name} --toml > my-suite.toml")
+    else:
+        # Never a hint that redirects into the file being read: the shell empties it first.
+        target = f"{suite.name}-full.toml"
+        if given and Path(given).name == target:
+            target = f"{suite.name}-full-copy.toml"
+        lines.append(f"as a suite file with every field written out: ganbench suites show {given or suite.name} --toml > {target}")
     return lines

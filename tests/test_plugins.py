@@ -79,6 +79,21 @@ def test_a_plugin_whose_hook_raises_is_reported():
     assert plugins.infos[0].error.startswith("RuntimeError: boom")
 
 
+def test_a_misspelt_hook_name_is_reported_not_silently_ignored():
+    # pluggy takes an implementation of an undeclared hook and never calls it.
+    module = types.ModuleType("misspelt")
+
+    @hookimpl
+    def register_dataset(register):
+        raise AssertionError("an undeclared hook is never called")
+
+    module.register_dataset = register_dataset
+    plugins = load_plugins(entry_points=[FakeEntryPoint("misspelt", lambda: module), FakeEntryPoint("good", lambda: module_with_gan("good-gan"))])
+    info = {i.name: i for i in plugins.infos}
+    assert info["misspelt"].error.startswith("register_dataset is not a ganbench hook (did you mean register_datasets?); the hooks: register_claims, register_classifiers")
+    assert info["good"].error is None and plugins.registry.names("gans") == ["good-gan"]
+
+
 def test_duplicate_across_plugins_names_both():
     eps = [
         FakeEntryPoint("first", lambda: module_with_gan("same"), dist="dist-one"),

@@ -120,6 +120,8 @@ def test_suites_show_prints_one_fact_a_line(tmp_path):
     assert f"file: {path.resolve()} (content sha256 " in lines[1]
     assert "GANs: dcgan" in lines
     assert any(line.startswith("profile smoke (default): 16 px;") and "GAN overrides steps=2, batch_size=4" in line for line in lines)
+    # The hint never redirects into the file it reads (the shell would empty it first).
+    assert lines[-1] == f"as a suite file with every field written out: ganbench suites show {path} --toml > tiny-file-full.toml"
 
 
 def test_a_variant_sweep_and_every_optional_key_round_trip(registry):
@@ -175,13 +177,14 @@ BAD_FIELDS = {
     "bad profile": (("[profiles.smoke]", "[profiles.fast]"), 8, ["unknown profile 'fast' in profiles; valid profiles: smoke, quick, paper"]),
     "TOML syntax": (('metrics = ["psnr"]', 'metrics = ["psnr"'), 8, ["not valid TOML: ", "(column "]),
     "unknown GAN setting": (("steps = 2", "stepz = 2"), 14, ["profiles.smoke.gan_overrides: no GAN of this suite (dcgan) has a hyperparameter 'stepz' (did you mean steps?)", "Valid keys: ", "latent_dim"]),
+    "steps and epochs both": (("steps = 2", "steps = 2\nepochs = 1"), 15, ["profiles.smoke.gan_overrides.epochs: give the training length once, as steps or as epochs, not both"]),
     "GAN setting of the wrong type": (("batch_size = 4", "batch_size = 0.5"), 15, ["batch_size=0.5", "batch_size"]),
     "unknown metric setting": (("[profiles.smoke.gan_overrides]", "[profiles.smoke.metric_settings]\nbootstrapp = 3\n[profiles.smoke.gan_overrides]"), 14, ["bootstrapp"]),
     "not kebab": (('name = "tiny-file"', 'name = "Tiny File"'), 2, ["name must be lower-kebab-case", "'Tiny File'"]),
     "missing image size": (("image_size = 16\n", ""), 8, ["profiles.smoke lacks image_size"]),
     "unknown class task": (("metrics =", 'class_task = "tumor-only"\nmetrics ='), 6, ["unknown class task 'tumor-only'", "tumour-vs-normal"]),
     "default profile not in the file": (("metrics =", 'default_profile = "paper"\nmetrics ='), 6, ["default_profile 'paper' is not a profile of this file; its profiles: smoke"]),
-    "downstream metric without a classifier": (('metrics = ["psnr"]', 'metrics = ["psnr", "tstr"]'), 6, ["tstr train a classifier", "available: ", "small-cnn"]),
+    "downstream metric without a classifier": (('metrics = ["psnr"]', 'metrics = ["psnr", "tstr"]'), 6, ["the downstream metric tstr trains a classifier", "available: ", "small-cnn"]),
     "two variants of one name": (("[profiles.smoke.gan_overrides]", '[[profiles.smoke.variants]]\nname = "v"\n[[profiles.smoke.variants]]\nname = "v"\n[profiles.smoke.gan_overrides]'), 16, ["two variants of profiles.smoke are named 'v'"]),
 }
 
