@@ -153,8 +153,10 @@ class RichProgress(Progress):
                 self.note(f"{key}: skipped (finished in an earlier run)")
             elif cell.state in (DONE, FAILED):
                 started = self._cell_started.pop(key, None)
+                # A cell may finish between two looks at the matrix (a fast Ray task): no start seen, no duration.
                 took = "" if started is None else f" {format_duration(time.perf_counter() - started)}"
-                self.note(f"{key}: " + (f"done in{took}" if cell.state == DONE else f"failed after{took}"))
+                ended = ("done" if cell.state == DONE else "failed") + ("" if started is None else (" in" if cell.state == DONE else " after"))
+                self.note(f"{key}: {ended}{took}")
 
     def __enter__(self) -> "RichProgress":
         self.bars.start()

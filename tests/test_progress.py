@@ -139,16 +139,17 @@ def test_cells_start_and_end_as_lines():
     stream = io.StringIO()
     progress = RichProgress(Console(file=stream), plain=True)
     clock = [0.0]
-    status = MatrixStatus(["a", "b", "c"], on_change=progress.show_matrix, clock=lambda: clock[0])
+    status = MatrixStatus(["a", "b", "c", "d"], on_change=progress.show_matrix, clock=lambda: clock[0])
     status.start("a", where="host pid 1")
     status.stage("a", "training")
     status.finish("a", DONE)
     status.finish("b", SKIPPED)
     status.start("c")
     status.finish("c", FAILED)
+    status.finish("d", DONE)  # finished before any look saw it start (a fast Ray task): no duration to give
     lines = [line for line in unstamped(stream.getvalue()) if not line.startswith("cells ")]
     assert [re.sub(r"\d+ s", "N s", line) for line in lines] == [
-        "a: started on host pid 1", "a: done in N s", "b: skipped (finished in an earlier run)", "c: started", "c: failed after N s",
+        "a: started on host pid 1", "a: done in N s", "b: skipped (finished in an earlier run)", "c: started", "c: failed after N s", "d: done",
     ]
 
 
