@@ -70,6 +70,16 @@ class LoopLines:
     def finish(self) -> None:
         self.emit(f"{self.description}: done in {format_duration(self.clock() - self.started)}")
 
+    def count(self, steps: int = 1) -> None:
+        """A step of a counter (:meth:`ganbench.specs.Progress.counter`, ``total``
+        known): :meth:`advance`, then :meth:`finish` once ``total`` is reached; steps
+        after that write nothing."""
+        if self.done >= (self.total or 0):
+            return
+        self.advance(steps)
+        if self.done >= self.total:
+            self.finish()
+
 
 def logged_loop(iterable: Iterable, total: Optional[int], description: str, emit: Callable[[str], None]) -> Iterator:
     """Yield from ``iterable`` with :class:`LoopLines` going to ``emit``. An item's
@@ -189,11 +199,9 @@ class RichProgress(Progress):
                 return
             done += steps
             if lines is not None:
-                lines.advance(steps)
+                lines.count(steps)
             if done >= total:
                 self.bars.remove_task(task)
-                if lines is not None:
-                    lines.finish()
             else:
                 self.bars.update(task, completed=done)
 

@@ -109,19 +109,7 @@ class BoardProgress(Progress):
 
     def counter(self, total, description):
         self.board.stage.remote(self.key, description, self.where)
-        lines = LoopLines(total, description, self.note)  # as track's: start, every 10%, end
-        done = 0
-
-        def advance(steps: int = 1) -> None:
-            nonlocal done
-            if done >= total:  # finished already
-                return
-            done += steps
-            lines.advance(steps)
-            if done >= total:
-                lines.finish()
-
-        return advance
+        return LoopLines(total, description, self.note).count  # as track's: start, every 10%, end
 
     def log(self, message: str) -> None:
         self.board.log.remote(f"[{self.where}] {message}")
