@@ -41,7 +41,8 @@ from ganbench.api import (
 )
 
 from .feature_cache import cached_features
-from .inception_weights import CONVERTED_SHA256, FEATURE_EXTRACTOR, inception_extractor, source_path
+from .inception_inference import exact_convolutions, inference_extractor, to_network_layout
+from .inception_weights import CONVERTED_SHA256, FEATURE_EXTRACTOR, source_path
 from .fidelity_bootstrap import BOOTSTRAP_SEED, BOOTSTRAP_SETTING, SETTING, bootstrap_count, bootstrap_intervals
 
 #: The feature layer FID, KID and precision/recall use (pool3).
@@ -53,9 +54,10 @@ KID_SUBSETS = 100
 #: torch-fidelity's default seed for drawing the KID subsets, stated so it is pinned.
 KID_RNG_SEED = 2020
 #: Images per Inception forward pass. On a CPU small batches are faster (measured on 2
-#: cores: 0.19 s/image at 8, 0.25 s/image at torch-fidelity's default of 64, as larger
-#: activations fall out of cache); on a GPU the default keeps it busy. Batching does not
-#: change the features (the network is in eval mode).
+#: cores with the folded network: batch 4 and 8 alike, 16 slower and 64 slower still,
+#: as larger activations fall out of the L2 cache); on a GPU the default keeps it busy
+#: (benchmarks/gpu_check.sh measures larger). The network is in eval mode, so the batch
+#: changes no feature beyond float rounding.
 FEATURE_BATCH_SIZE = {"cpu": 8, "cuda": 64}
 
 #: Precision/recall neighbourhood (Kynkaanniemi et al. 2019's k = 3, torch-fidelity's default).
@@ -102,15 +104,18 @@ def feature_batch_size(device: torch.device) -> int:
 
 def extract_features(images: torch.Tensor, device: torch.device, progress: Progress = SilentProgress(), description: str = "") -> torch.Tensor:
     """pool3 features (N x 2048, float32, CPU) of uint8 N x 1|3 x H x W images, computed
-    now; batches of :func:`feature_batch_size`, as torch-fidelity batches them."""
-    extractor = inception_extractor(str(device))
+    now by the inference form of the network (:mod:`.inception_inference`: batch norms
+    folded, channels-last, inference mode, TF32 off on CUDA), in batches of
+    :func:`feature_batch_size`."""
+    extractor = inference_extractor(str(device))
     adapter = RGBUint8Images(images, progress, description or f"Inception features: {len(images)} images")
     batch = feature_batch_size(device)
     out = []
-    with torch.no_grad():
+    with torch.inference_mode(), exact_convolutions(device):
         for start in range(0, len(adapter), batch):
             x = torch.stack([adapter[i] for i in range(start, min(start + batch, len(adapter)))])
-            out.append(extractor(x.to(device))[0].cpu())
+            out.append(extractor(to_network_layout(x.to(device)))[0].cpu())
+    # Concatenated outside inference mode: a normal tensor, usable anywhere later.
     return torch.cat(out) if out else torch.zeros(0, 2048, dtype=torch.float32)
 
 
