@@ -40,7 +40,7 @@ from ganbench.api import (
     hookimpl,
 )
 
-from .similarity import nearest_indices
+from .similarity import exact_nearest
 
 PERCENTILE = 5.0
 DEFAULT_SPACES = ("pixels",)
@@ -54,10 +54,20 @@ SHOWN_PAIRS = 8
 
 
 def pixel_distances(queries: torch.Tensor, references: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(distance to the nearest reference, its index) per query; Euclidean on uint8."""
-    index = nearest_indices(queries.to(device), references.to(device)).cpu()
-    diff = queries.double() - references[index].double()
-    return diff.flatten(1).pow(2).sum(1).sqrt(), index
+    """(Euclidean distance to the nearest reference, its index) per query, both on the
+    CPU: (Q,) float64 and (Q,) int64, the lowest index where several are equally near.
+
+    ``queries`` and ``references``: Q x C x H x W and R x C x H x W uint8 images; the
+    search runs on ``device``. It is the exact search of
+    :func:`~ganbench_plugins.metrics.similarity.exact_nearest`, which also returns the
+    exact integer squared distance of each pair found, so the distance is its square
+    root, with no second pass over the pixels.
+
+    Raises:
+        ValueError: as ``exact_nearest`` (shapes differ, no references, ...).
+    """
+    found = exact_nearest(queries.to(device), references.to(device))
+    return found.sq_distance.cpu().sqrt(), found.index.cpu()
 
 
 def feature_distances(queries: torch.Tensor, references: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
