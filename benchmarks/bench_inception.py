@@ -33,28 +33,10 @@ import tempfile
 import time
 
 import torch
-import torch.nn.functional as F
-from torch.utils.data import Dataset as TorchDataset
 
-
-class Uint8RGB(TorchDataset):
-    """What a torch-fidelity caller hands it: 3-channel uint8 images, one per item."""
-
-    def __init__(self, images: torch.Tensor):
-        self.images = images.expand(-1, 3, -1, -1).contiguous()
-
-    def __len__(self):
-        return self.images.shape[0]
-
-    def __getitem__(self, index):
-        return self.images[index]
-
-
-def smooth_images(n: int, size: int, seed: int, blobs: int = 6) -> torch.Tensor:
-    """Deterministic grayscale uint8 images (n x 1 x size x size): low-frequency patterns."""
-    g = torch.Generator().manual_seed(seed)
-    low = torch.rand((n, 1, blobs, blobs), generator=g)
-    return F.interpolate(low, size=size, mode="bicubic", align_corners=False).clamp(0, 1).mul(255).round().to(torch.uint8)
+# benchmarks/ is on sys.path when a script in it runs: the images and the dataset a bare
+# torch-fidelity caller hands over are bench_fid's, not a second copy of them.
+from bench_fid import Uint8RGB, smooth_images
 
 
 def synchronize(device: torch.device) -> None:
@@ -108,7 +90,7 @@ def main(argv=None) -> int:
         from ganbench_plugins.metrics.inception_weights import inception_extractor
 
         bare_network = inception_extractor(str(device))
-        images = smooth_images(args.n, args.size, seed=0)
+        images = smooth_images(args.n, args.size, seed=0, blobs=6)
         dataset = Uint8RGB(images)
 
         def bare(batch):
