@@ -315,7 +315,8 @@ def test_gpu_plan_runs_the_real_suite_and_says_which_classifiers(tmp_path):
     assert plan.tiny_args[:2] == ("--suite", "brain-mri") and "classifier_epochs=1" in plan.tiny_args
     assert ("--profile", "quick") == plan.quick_args[2:4] and plan.quick_args[-2:] == ("--classifiers", "small-cnn")
     assert "small-cnn only" in plan.quick_note
-    assert "--batch" not in plan.feature_args  # ganbench's own batch size unless asked
+    # A large batch by default, as the images/s goal asks; ganbench's own is --batch 64.
+    assert plan.feature_args[-2:] == ("--batch", str(gpu_check.LARGE_BATCH)) and gpu_check.LARGE_BATCH >= 256
     plan = gpu_check.make_plan(plan_args(quick_classifiers="all", batch=512), tmp_path)
     assert "--classifiers" not in plan.quick_args and "7 classifiers" in plan.quick_note
     assert plan.feature_args[-2:] == ("--batch", "512")
