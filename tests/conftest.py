@@ -36,3 +36,28 @@ def shared_brain_mri() -> Path:
             "the shared datasets sit beside the checkout in ../shared"
         )
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """One torch intra-op thread for the test, the previous count restored after. For
+    speed, not for the numbers: on tiny tensors on a busy 2-core machine, OpenMP threads
+    spin-waiting made the work slower, and one thread is the fastest. Apply it to a
+    whole module with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True)
+def fresh_real_fits():
+    """No test sees a TRTR fit another test left in this process
+    (plugins/metrics/real_fit_reuse.py keeps them for the run's other cells)."""
+    from ganbench_plugins.metrics.real_fit_reuse import forget_fits
+
+    forget_fits()
+    yield
+    forget_fits()

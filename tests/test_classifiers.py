@@ -61,14 +61,7 @@ def no_downloads(monkeypatch):
     monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """As in test_downstream.py: on a busy 2-core machine OpenMP spin-waiting made these
-    small forward passes tens of times slower with two threads than with one."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors run fastest on one thread
 
 
 @pytest.fixture

@@ -45,14 +45,7 @@ def private_cache(session_inception_cache):
     temporary cache, never the user's."""
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """As in test_classifiers.py: small forward passes are far slower with two OpenMP
-    threads on a busy 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors run fastest on one thread
 
 
 # --------------------------------------------------------------------------- built-ins

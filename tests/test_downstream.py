@@ -22,14 +22,7 @@ from ganbench_plugins.metrics.classification import (
 from ganbench_plugins.metrics.downstream import TRSTR, TRTR, TSTR, class_values, classifier_hparams, validation_split
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These tensors are tiny: with several intra-op threads on a busy 2-core machine,
-    OpenMP spin-waiting made the tiny training runs here ~50x slower, not faster."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors run fastest on one thread
 
 # --------------------------------------------------------------------------- scores
 

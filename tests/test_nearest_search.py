@@ -12,12 +12,7 @@ from ganbench_plugins.metrics.memorization import pixel_distances
 from ganbench_plugins.metrics.similarity import block_side, block_sums, exact_nearest, nearest_indices
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def reference(queries: torch.Tensor, references: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:

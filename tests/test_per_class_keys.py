@@ -20,13 +20,7 @@ SIMILARITY = (SSIM(), PSNR(), MSE(), MSSSIM())
 DOWNSTREAM = (TSTR(), TRTR(), TRSTR())
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors on a busy 2-core machine: one intra-op thread is the fastest."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("metric", SIMILARITY + DOWNSTREAM, ids=lambda m: m.name)

@@ -25,14 +25,7 @@ from ganbench_plugins.metrics.similarity import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These tensors are tiny: with several intra-op threads on a busy 2-core machine,
-    OpenMP spin-waiting made the tiny computations here ~50x slower, not faster."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors run fastest on one thread
 
 
 def smooth_pair(size=32, channels=1, seed=0):

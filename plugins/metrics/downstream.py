@@ -23,6 +23,10 @@ rows of scikit-learn's ``classification_report`` (the cGAN report 2023 prints it
 ``<prefix>precision[<class>]``, ``<prefix>recall[<class>]``, ``<prefix>f1[<class>]``,
 where ``<prefix>`` is ``<protocol>_`` or ``<protocol>_best_val_``. Zero-division
 convention as scikit-learn's ``zero_division=0`` (plugins/metrics/classification.py).
+
+TRTR's classifier sees real images only, so one fit serves every GAN's cell of a process
+that has the same real images, classifier, settings, seed and device
+(:mod:`.real_fit_reuse`): its rows are the ones each cell would have computed.
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ from ganbench.data.class_warnings import require_classes_for_classification
 from ganbench.randomness import isolated_rng
 from ganbench.runner.translation import SOURCE_NAMES
 
+from . import real_fit_reuse
 from .classification import PER_CLASS_SCORE_NAMES, SCORE_NAMES, all_scores, confusion_matrix, per_class_scores
+from .real_fit_reuse import RealFit
 
 OPTIMIZERS = {
     "adam": lambda params, hp: torch.optim.Adam(params, lr=hp["lr"], weight_decay=hp.get("weight_decay", 0.0)),
@@ -249,6 +255,9 @@ class DownstreamProtocol(Metric):
     settings = (CLASSIFIER_EPOCHS,)
     #: What the classifier trains on, for the protocol statement.
     trains_on: str = ""
+    #: False when the training set holds real images only: the fit then does not
+    #: depend on the cell's GAN and is reused across cells (:mod:`.real_fit_reuse`).
+    uses_generated_images: bool = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -283,16 +292,13 @@ class DownstreamProtocol(Metric):
         """(the classifier's training images, how many of them are generated)."""
         raise NotImplementedError
 
-    def compute(self, evaluation: Evaluation, classifier: Optional[Classifier] = None) -> MetricResult:
-        if classifier is None:
-            raise ValueError(f"the {self.name} metric needs a classifier")
-        # One class would score a perfect accuracy whatever the generator does.
-        require_classes_for_classification(evaluation.data.class_names, self.name)
+    def fit_and_predict(
+        self, evaluation: Evaluation, classifier: Classifier, hparams: Mapping[str, Any], options: Mapping[str, Any],
+        train: ImageSplit, validation: ImageSplit, batch: int,
+    ) -> RealFit:
+        """Train a fresh classifier on ``train``; its final and best-validation models'
+        logits on the real test split."""
         spec = evaluation.data.image_spec
-        hparams = classifier_hparams(classifier, evaluation.settings)
-        real_train, validation = validation_split(evaluation.data.train)
-        train, n_synthetic = self.training_set(evaluation, real_train)
-        options = {name: hparams[name] for name in classifier.build_options if name in hparams}
         # Initial weights and dropout from the run seed's own stream: nothing the other
         # metrics drew moves them, and they move nothing after.
         with isolated_rng(evaluation.seed, evaluation.device):
@@ -302,21 +308,48 @@ class DownstreamProtocol(Metric):
                 description=f"{self.name}: training {classifier.name}", validation=validation,
             )
         test = evaluation.data.test
-        negative = negative_class(evaluation.data.class_names)
-        batch = 4 * int(hparams["batch_size"])
-        prefix = self.name.replace("-", "_")
         final_logits = predict(model, test, evaluation.device, batch)
-        class_names = evaluation.data.class_names
-        values = {f"{prefix}_{k}": v for k, v in all_scores(test.labels, final_logits, negative).items()}
-        values.update(class_values(f"{prefix}_", test.labels, final_logits, class_names))
-        artifacts = {f"confusion-{self.name}-{classifier.name}": write_confusion(evaluation, self.name, classifier.name, "final", test.labels, final_logits)}
+        best_logits = None
         if fit.best_state is not None:
             model.load_state_dict(fit.best_state)
             best_logits = predict(model, test, evaluation.device, batch)
-            values.update({f"{prefix}_best_val_{k}": v for k, v in all_scores(test.labels, best_logits, negative).items()})
-            values.update(class_values(f"{prefix}_best_val_", test.labels, best_logits, class_names))
+        return RealFit(final_logits, best_logits, fit.best_epoch)
+
+    def compute(self, evaluation: Evaluation, classifier: Optional[Classifier] = None) -> MetricResult:
+        if classifier is None:
+            raise ValueError(f"the {self.name} metric needs a classifier")
+        # One class would score a perfect accuracy whatever the generator does.
+        require_classes_for_classification(evaluation.data.class_names, self.name)
+        hparams = classifier_hparams(classifier, evaluation.settings)
+        options = {name: hparams[name] for name in classifier.build_options if name in hparams}
+        real_train, validation = validation_split(evaluation.data.train)
+        train, n_synthetic = self.training_set(evaluation, real_train)
+        batch = 4 * int(hparams["batch_size"])
+        if self.uses_generated_images:
+            fit = self.fit_and_predict(evaluation, classifier, hparams, options, train, validation, batch)
+        else:
+            key = real_fit_reuse.fit_key(self.name, evaluation, classifier, hparams, options)
+            fit = real_fit_reuse.kept_fit(key)
+            if fit is None:
+                fit = self.fit_and_predict(evaluation, classifier, hparams, options, train, validation, batch)
+                real_fit_reuse.keep_fit(key, fit)
+            else:
+                evaluation.progress.log(
+                    f"{self.name} with {classifier.name}: reused the fit of an earlier cell of this process "
+                    "(same real images, classifier, settings, seed and device)"
+                )
+        test = evaluation.data.test
+        negative = negative_class(evaluation.data.class_names)
+        prefix = self.name.replace("-", "_")
+        class_names = evaluation.data.class_names
+        values = {f"{prefix}_{k}": v for k, v in all_scores(test.labels, fit.final_logits, negative).items()}
+        values.update(class_values(f"{prefix}_", test.labels, fit.final_logits, class_names))
+        artifacts = {f"confusion-{self.name}-{classifier.name}": write_confusion(evaluation, self.name, classifier.name, "final", test.labels, fit.final_logits)}
+        if fit.best_logits is not None:
+            values.update({f"{prefix}_best_val_{k}": v for k, v in all_scores(test.labels, fit.best_logits, negative).items()})
+            values.update(class_values(f"{prefix}_best_val_", test.labels, fit.best_logits, class_names))
             artifacts[f"confusion-{self.name}-{classifier.name}-best-val"] = write_confusion(
-                evaluation, self.name, classifier.name, f"best validation (epoch {fit.best_epoch + 1})", test.labels, best_logits,
+                evaluation, self.name, classifier.name, f"best validation (epoch {fit.best_epoch + 1})", test.labels, fit.best_logits,
             )
         return MetricResult(values, n_real=len(test), n_fake=n_synthetic or None, artifacts=artifacts)
 
@@ -336,6 +369,8 @@ class TRTR(DownstreamProtocol):
     description = "Baseline: train a classifier on real images, test it on held-out real images"
     source = "the real-data baseline of BrainGAN 2022, IJACSA 2024 and the cGAN report 2023"
     trains_on = "the real training images outside the validation part"
+
+    uses_generated_images = False
 
     def training_set(self, evaluation, real_train):
         return real_train, 0
