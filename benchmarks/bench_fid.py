@@ -27,28 +27,9 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch.utils.data import Dataset as TorchDataset
 
-
-class Uint8RGB(TorchDataset):
-    """The least a bare torch-fidelity call needs: 3-channel uint8 images, one per item."""
-
-    def __init__(self, images: torch.Tensor):
-        self.images = images.expand(-1, 3, -1, -1).contiguous()
-
-    def __len__(self):
-        return self.images.shape[0]
-
-    def __getitem__(self, index):
-        return self.images[index]
-
-
-def smooth_images(n: int, size: int, seed: int, blobs: int) -> torch.Tensor:
-    """Deterministic grayscale images: random low-frequency patterns, ``blobs`` per side."""
-    g = torch.Generator().manual_seed(seed)
-    low = torch.rand((n, 1, blobs, blobs), generator=g)
-    return F.interpolate(low, size=size, mode="bicubic", align_corners=False).clamp(0, 1).mul(255).round().to(torch.uint8)
+# benchmarks/ is on sys.path when a script in it runs.
+from _images import Uint8RGB, smooth_images
 
 
 def bare_call(fake: torch.Tensor, real: torch.Tensor, weights: Path, kid_subset_size: int) -> dict:

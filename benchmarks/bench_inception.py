@@ -35,8 +35,8 @@ import time
 import torch
 
 # benchmarks/ is on sys.path when a script in it runs: the images and the dataset a bare
-# torch-fidelity caller hands over are bench_fid's, not a second copy of them.
-from bench_fid import Uint8RGB, smooth_images
+# torch-fidelity caller hands over are the shared ones bench_fid times on too.
+from _images import Uint8RGB, smooth_images
 
 
 def synchronize(device: torch.device) -> None:

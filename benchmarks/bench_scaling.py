@@ -16,8 +16,8 @@ that Evaluation:
    space adds, ``fidelity.inception_features(..., cache=True)``), the nearest-real
    search (``similarity.nearest_real``), and FID/KID/precision-recall, which one shared
    call computes together (``fidelity.fidelity_scores``), with its formulas timed apart
-   on the same features (torch-fidelity's functions, ganbench's settings): FID's
-   statistics, FID's distance (scipy's sqrtm of a 2048 x 2048 matrix), KID, precision-recall;
+   on the same features (ganbench's settings): FID's Fréchet distance
+   (``frechet.frechet_distance``), KID and precision-recall (torch-fidelity's functions);
 2. each metric's ``compute`` on the warmed Evaluation (looked up in the plugin
    registry): fid, kid, precision-recall, ssim, psnr, mse, ms-ssim, diversity-ms-ssim,
    memorization (with its pixel and Inception spaces again apart). The classifier
@@ -37,8 +37,7 @@ fitted exponent b (least-squares slope of log time against log n) and an extrapo
 to the brain-mri paper profile (the header states the rule); '!' marks the non-Inception
 parts whose extrapolated time exceeds the generated set's Inception pass, which every
 cell pays (with ``--skip-inception``: that pass estimated at ``--inception-images-per-s``).
-On a shared machine single timings move by tens of percent (scipy's sqrtm inside FID by
-up to 10x): use ``--repeat 3`` and the default sizes before reading the exponents.
+On a shared machine single timings move by tens of percent: use ``--repeat 3`` and the default sizes before reading the exponents.
 Run: ``python benchmarks/bench_scaling.py [--sizes 100 200 400 800] [--size 64]
 [--repeat 1] [--device cpu] [--skip-inception] [--with-classifiers]``.
 """
@@ -58,7 +57,9 @@ from typing import Callable, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+# benchmarks/ is on sys.path when a script in it runs.
+from _images import smooth_images
 
 CLASS_NAMES = ("glioma_tumor", "meningioma_tumor", "no_tumor", "pituitary_tumor")
 FEATURE_DIM = 2048
@@ -69,13 +70,6 @@ KID_CAP = 1000
 
 
 # --------------------------------------------------------------------------- data
-
-
-def smooth_images(n: int, size: int, seed: int, blobs: int) -> torch.Tensor:
-    """Deterministic grayscale images: random low-frequency patterns, ``blobs`` per side."""
-    g = torch.Generator().manual_seed(seed)
-    low = torch.rand((n, 1, blobs, blobs), generator=g)
-    return F.interpolate(low, size=size, mode="bicubic", align_corners=False).clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
 def stand_in_features(n: int, seed: int) -> torch.Tensor:
@@ -157,7 +151,7 @@ def rows_for(args) -> list[Row]:
         return dict(driver_text=text + (" x px" if pixels else ""), driver=fn, degree=degree, pixels=pixels, **kw)
 
     nf = d("nf", lambda f, r, h: f)
-    fidelity_parts = ("  . FID statistics", "  . FID distance (sqrtm)", "  . KID formula", "  . P/R formula")
+    fidelity_parts = ("  . FID distance", "  . KID formula", "  . P/R formula")
     memo_parts = ("  . pixels space", "  . inception space")
     rows = [
         Row("inception features (generated)", **nf),
@@ -165,11 +159,12 @@ def rows_for(args) -> list[Row]:
         Row("inception features (held-out)", **d("nh", lambda f, r, h: h)),
         Row("nearest-real search", **d("nf*nr", lambda f, r, h: f * r, 2, True)),
         Row("fidelity scores (shared)", **d("sum of parts", None, parts=fidelity_parts)),
-        Row(fidelity_parts[0], **d("nf+nr", lambda f, r, h: f + r, part_of="fidelity scores (shared)")),
-        Row(fidelity_parts[1], **d("const (2048^2 matrix)", lambda f, r, h: 1.0, part_of="fidelity scores (shared)")),
-        Row(fidelity_parts[2], **d(f"min(nf,nr,{KID_CAP})^2", lambda f, r, h: min(f, r, KID_CAP) ** 2, 2,
+        # An eigenproblem the size of the smaller set, capped at the 2048 dimensions.
+        Row(fidelity_parts[0], **d("(nf+nr)*min(nf,nr,2048)", lambda f, r, h: (f + r) * min(f, r, 2048), 2,
                                    part_of="fidelity scores (shared)")),
-        Row(fidelity_parts[3], **d("nf^2+nr^2+nf*nr", lambda f, r, h: f * f + r * r + f * r, 2,
+        Row(fidelity_parts[1], **d(f"min(nf,nr,{KID_CAP})^2", lambda f, r, h: min(f, r, KID_CAP) ** 2, 2,
+                                   part_of="fidelity scores (shared)")),
+        Row(fidelity_parts[2], **d("nf^2+nr^2+nf*nr", lambda f, r, h: f * f + r * r + f * r, 2,
                                    part_of="fidelity scores (shared)")),
         Row("fid", **nf),
         Row("kid", **nf),
@@ -195,9 +190,6 @@ def rows_for(args) -> list[Row]:
 # --------------------------------------------------------------------------- timing
 
 
-#: Left out of the warm-up round: they run scipy's sqrtm of a 2048 x 2048 matrix, tens
-#: of seconds on a small CPU, and have no first-call cost worth paying that for.
-NOT_WARMED = ("fidelity scores (shared)", "  . FID distance (sqrtm)", "fid", "kid", "precision-recall")
 
 
 def one_round(images: Images, args, registry, rows: dict[str, Row], workdir: Path, cache_root: Path,
@@ -205,7 +197,7 @@ def one_round(images: Images, args, registry, rows: dict[str, Row], workdir: Pat
     """Build a fresh Evaluation of ``images`` and time every row on it once. ``warmup``:
     run the cheap parts once, untimed, so that no row pays torch's first-call costs."""
     from ganbench_plugins.metrics import fidelity, memorization, similarity
-    from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+    from ganbench_plugins.metrics.frechet import frechet_distance
     from torch_fidelity.metric_kid import kid_features_to_metric
     from torch_fidelity.metric_prc import prc_features_to_metric
 
@@ -217,7 +209,7 @@ def one_round(images: Images, args, registry, rows: dict[str, Row], workdir: Pat
 
     def record(name: str, fn: Callable[[], object]) -> object:
         if warmup:
-            return None if name in NOT_WARMED else fn()
+            return fn()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         start = time.perf_counter()
@@ -259,9 +251,7 @@ def one_round(images: Images, args, registry, rows: dict[str, Row], workdir: Pat
     record("nearest-real search", lambda: similarity.nearest_real(evaluation))
     record("fidelity scores (shared)", lambda: fidelity.fidelity_scores(evaluation))
     fake_f, real_f = fidelity.generated_features(evaluation), fidelity.reference_features(evaluation)
-    statistics = record("  . FID statistics", lambda: (fid_features_to_statistics(fake_f), fid_features_to_statistics(real_f)))
-    if statistics is not None:
-        record("  . FID distance (sqrtm)", lambda: fid_statistics_to_metric(*statistics, False))
+    record("  . FID distance", lambda: frechet_distance(fake_f, real_f))
     subset = min(fidelity.KID_SUBSET_SIZE, len(real_f), len(fake_f))
     record("  . KID formula", lambda: kid_features_to_metric(
         fake_f, real_f, kid_subsets=fidelity.KID_SUBSETS, kid_subset_size=subset,
@@ -345,7 +335,7 @@ def print_table(args, rows: list[Row], warmup_s: float) -> None:
           f"{torch.get_num_threads()} threads ({torch.get_num_interop_threads()} inter-op); device {device_text}; "
           f"image size {args.size}; rounds {args.repeat} (minimum shown)")
     print(f"warm-up before timing (untimed: {'' if args.skip_inception else 'Inception network load, 4 images; '}"
-          f"one round at n = 16 without the sqrtm parts): {warmup_s:.1f} s")
+          f"one round at n = 16): {warmup_s:.1f} s")
     print(f"paper profile (brain-mri 'paper'): nf = {PAPER['nf']} generated, nr = {PAPER['nr']} real, "
           f"nh = {PAPER['nh']} held-out (this script's n/4 ratio), {PAPER['size']} px.")
     print("extrapolation, per row: t_paper = t(n_max) * (D_paper / D(n_max)) ** (b / k), times (128 / size)^2 for "
