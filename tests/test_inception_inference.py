@@ -102,6 +102,39 @@ def test_batch_size_does_not_change_features(monkeypatch):
     assert float((eight - one).abs().max()) < FEATURE_TOLERANCE
 
 
+# --------------------------------------------------------------------------- the schedule: resize and stem batches
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 1, 37, 45), (2, 3, 299, 299), (1, 3, 512, 400), (1, 3, 1, 7)])
+def test_resize_is_bit_identical_to_torch_fidelity(shape):
+    from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+    x = random_uint8(shape, 20).float()
+    theirs = interpolate_bilinear_2d_like_tensorflow1x(x, size=(299, 299), align_corners=False)
+    assert torch.equal(ii.tf1_bilinear_resize(x, 299), theirs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n, stem_batch", [(5, None), (5, 2), (7, 3), (1, 8)])
+def test_stem_batches_and_the_new_resize_change_no_feature(n, stem_batch):
+    """InferencePool3 against torch-fidelity's own forward on the same folded copy:
+    equal to the last bit, whatever the stem batch."""
+    x = random_uint8((n, 3, 40, 40), 21)
+    folded = ii.fold_conv_units(iw.inception_extractor("cpu")).to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        theirs = folded(x.contiguous(memory_format=torch.channels_last))[0]
+        ours = ii.InferencePool3(folded, stem_batch)(x)[0]
+    assert ours.shape == (n, 2048) and ours.dtype == torch.float32
+    assert torch.equal(ours, theirs)
+
+
+def test_the_inference_network_refuses_other_inputs():
+    network = ii.inference_extractor("cpu")
+    for bad in (torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 8, dtype=torch.uint8), torch.zeros(3, 8, 8, dtype=torch.uint8)):
+        with pytest.raises(ValueError, match="uint8 N x 3 x H x W"):
+            network(bad)
+
+
 # --------------------------------------------------------------------------- the folding, on one unit
 
 

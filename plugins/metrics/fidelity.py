@@ -58,12 +58,14 @@ KID_SUBSET_SIZE = 1000
 KID_SUBSETS = 100
 #: torch-fidelity's default seed for drawing the KID subsets, stated so it is pinned.
 KID_RNG_SEED = 2020
-#: Images per Inception forward pass. On a CPU small batches are faster (measured on 2
-#: cores with the folded network: batch 4 and 8 alike, 16 slower and 64 slower still,
-#: as larger activations fall out of the L2 cache); on a GPU the default keeps it busy
-#: (benchmarks/gpu_check.sh measures larger). The network is in eval mode, so the batch
-#: changes no feature beyond float rounding.
-FEATURE_BATCH_SIZE = {"cpu": 8, "cuda": 64}
+#: Images per Inception forward pass. On a CPU the network's stem runs
+#: ``inception_inference.STEM_BATCH`` (4) images at a time, its large activations
+#: staying in cache, and the Inception blocks the whole batch of 32 (measured on 2 cores,
+#: images/s: all at batch 8, 9.5-9.9; stem 4 + blocks 32, 11.1-11.7; stem 8, 10.4-11.3;
+#: blocks at 64 no better). On a GPU the default keeps it busy
+#: (benchmarks/gpu_check.sh measures larger). Each image's features are the same to the
+#: last bit at any batch (tests/test_inception_inference.py).
+FEATURE_BATCH_SIZE = {"cpu": 32, "cuda": 64}
 
 #: Precision/recall neighbourhood (Kynkaanniemi et al. 2019's k = 3, torch-fidelity's default).
 PRC_NEIGHBORHOOD = 3
