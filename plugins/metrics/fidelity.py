@@ -306,8 +306,8 @@ _SOURCE_NETWORK = (
 )
 _SETS = (
     REAL_REFERENCE_PROTOCOL + "The generated set is every generated image. "
-    "Grayscale images are repeated to 3 channels and resized by torch-fidelity to "
-    "299 x 299 with TensorFlow-1.x-exact bilinear interpolation from the uint8 pixels; "
+    "Grayscale images are repeated to 3 channels and resized to 299 x 299 with "
+    "TensorFlow-1.x-exact bilinear interpolation from the uint8 pixels (bit-identical to torch-fidelity's); "
     "features are the 2048-d pool3 activations of the TF 2015-12-05 FID Inception "
     "network (torch-fidelity inception-v3-compat, weights converted offline). "
 )
