@@ -57,7 +57,7 @@ from ganbench.runner.translation import SOURCE_NAMES
 
 from . import real_fit_reuse
 from .classification import PER_CLASS_SCORE_NAMES, SCORE_NAMES, all_scores, confusion_matrix, per_class_scores
-from .real_fit_reuse import RealFit
+from .real_fit_reuse import FitPredictions
 
 OPTIMIZERS = {
     "adam": lambda params, hp: torch.optim.Adam(params, lr=hp["lr"], weight_decay=hp.get("weight_decay", 0.0)),
@@ -295,7 +295,7 @@ class DownstreamProtocol(Metric):
     def fit_and_predict(
         self, evaluation: Evaluation, classifier: Classifier, hparams: Mapping[str, Any], options: Mapping[str, Any],
         train: ImageSplit, validation: ImageSplit, batch: int,
-    ) -> RealFit:
+    ) -> FitPredictions:
         """Train a fresh classifier on ``train``; its final and best-validation models'
         logits on the real test split."""
         spec = evaluation.data.image_spec
@@ -313,7 +313,7 @@ class DownstreamProtocol(Metric):
         if fit.best_state is not None:
             model.load_state_dict(fit.best_state)
             best_logits = predict(model, test, evaluation.device, batch)
-        return RealFit(final_logits, best_logits, fit.best_epoch)
+        return FitPredictions(final_logits, best_logits, fit.best_epoch)
 
     def compute(self, evaluation: Evaluation, classifier: Optional[Classifier] = None) -> MetricResult:
         if classifier is None:

@@ -36,17 +36,17 @@ KEPT = 64
 
 
 @dataclass(frozen=True)
-class RealFit:
-    """What a real-only fit leaves for the scores: test-split logits (N_test x classes,
-    float32, CPU) of the final model and of the best-validation one (None without
-    validation), and that epoch (0-based)."""
+class FitPredictions:
+    """What a downstream fit leaves for the scores (kept here for real-only fits):
+    test-split logits (N_test x classes, float32, CPU) of the final model and of the
+    best-validation one (None without validation), and that epoch (0-based)."""
 
     final_logits: torch.Tensor
     best_logits: Optional[torch.Tensor]
     best_epoch: Optional[int]
 
 
-_fits: "OrderedDict[Hashable, RealFit]" = OrderedDict()
+_fits: "OrderedDict[Hashable, FitPredictions]" = OrderedDict()
 
 
 def _digest(*tensors: torch.Tensor) -> str:
@@ -74,7 +74,7 @@ def fit_key(protocol: str, evaluation: Evaluation, classifier: Classifier, hpara
     )
 
 
-def kept_fit(key: Hashable) -> Optional[RealFit]:
+def kept_fit(key: Hashable) -> Optional[FitPredictions]:
     """The fit kept under ``key``, or None."""
     fit = _fits.get(key)
     if fit is not None:
@@ -82,7 +82,7 @@ def kept_fit(key: Hashable) -> Optional[RealFit]:
     return fit
 
 
-def keep_fit(key: Hashable, fit: RealFit) -> None:
+def keep_fit(key: Hashable, fit: FitPredictions) -> None:
     _fits[key] = fit
     _fits.move_to_end(key)
     while len(_fits) > KEPT:
