@@ -46,7 +46,7 @@ from ganbench.api import (
 
 from .feature_cache import cached_features
 from .frechet import frechet_distance
-from .inception_inference import exact_convolutions, inference_extractor, to_network_layout
+from .inception_inference import exact_convolutions, inference_extractor
 from .inception_weights import CONVERTED_SHA256, FEATURE_EXTRACTOR, source_path
 from .fidelity_bootstrap import BOOTSTRAP_SEED, BOOTSTRAP_SETTING, SETTING, bootstrap_count, bootstrap_intervals
 
@@ -121,7 +121,7 @@ def extract_features(images: torch.Tensor, device: torch.device, progress: Progr
     with torch.inference_mode(), exact_convolutions(device):
         for start in range(0, len(adapter), batch):
             x = torch.stack([adapter[i] for i in range(start, min(start + batch, len(adapter)))])
-            out.append(extractor(to_network_layout(x.to(device)))[0].cpu())
+            out.append(extractor(x.to(device))[0].cpu())
     # Concatenated outside inference mode: a normal tensor, usable anywhere later.
     return torch.cat(out) if out else torch.zeros(0, 2048, dtype=torch.float32)
 

@@ -197,8 +197,3 @@ def exact_convolutions(device: torch.device):
         yield
     finally:
         torch.backends.cudnn.allow_tf32 = previous
-
-
-def to_network_layout(images: torch.Tensor) -> torch.Tensor:
-    """uint8 N x 3 x H x W images in the channels-last layout the network runs in."""
-    return images.contiguous(memory_format=torch.channels_last)
