@@ -353,12 +353,29 @@ class GANModel(ABC):
         for name, value in state["attributes"].items():
             current = getattr(self, name, None)
             if _has_state(current):
-                current.load_state_dict(value)
+                _load_state(current, value)
             elif isinstance(current, (list, tuple)) and len(current) == len(value) and all(_has_state(v) for v in current):
                 for item, item_state in zip(current, value):
-                    item.load_state_dict(item_state)
+                    _load_state(item, item_state)
             else:
                 setattr(self, name, value)
+
+
+def _load_state(item: Any, state: Mapping[str, Any]) -> None:
+    """``item.load_state_dict(state)``; for an optimiser, each per-parameter tensor then
+    takes its parameter's memory layout. A checkpoint gives them back in the standard
+    layout, and PyTorch's fused Adam (torch 2.14) updates a channels-last parameter
+    from standard-layout moments element by element in memory order, silently mixing
+    up weights."""
+    item.load_state_dict(state)
+    if not isinstance(item, torch.optim.Optimizer):
+        return
+    for group in item.param_groups:
+        for param in group["params"]:
+            per_param = item.state.get(param, {})
+            for key, value in per_param.items():
+                if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                    per_param[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def _has_state(value: Any) -> bool:

@@ -252,7 +252,7 @@ def test_gan_settings_are_typed_like_each_gan_default(registry):
 @pytest.mark.parametrize(
     "raw, phrases",
     [
-        ({"stepz": "4"}, ["--gan-setting: no GAN of this run (dcgan) has a hyperparameter 'stepz' (did you mean steps?)", "Valid keys: batch_size, betas, epochs"]),
+        ({"stepz": "4"}, ["--gan-setting: no GAN of this run (dcgan) has a hyperparameter 'stepz' (did you mean steps?)", "Valid keys: batch_size, betas, channels_last, epochs, fused_adam"]),
         ({"steps": "0"}, ["--gan-setting: steps='0'"]),
         ({"steps": "many"}, ["steps='many'"]),
         ({"betas": "0.5"}, ["betas='0.5': expected 2 comma-separated values like 0.5,0.999", "dcgan's default at profile smoke: (0.5, 0.999)"]),

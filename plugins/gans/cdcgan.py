@@ -36,7 +36,7 @@ import torch
 
 from ganbench.api import GAN, ImageSpec, hookimpl
 
-from .adversarial import AdversarialModel, NonSaturating
+from .adversarial import FAST_KERNELS, AdversarialModel, NonSaturating
 from .keras_init import keras_batch_norm, keras_init
 from .sizes import SizeRule
 
@@ -109,7 +109,7 @@ class ConditionalGenerator(nn.Module):
         return self.upsample(torch.cat([seed, self.label_plane(labels)], 1))
 
 
-_COMMON = {"latent_dim": 256, "lr_d": 2e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "eps": 1e-7, "batch_size": 64}
+_COMMON = {"latent_dim": 256, "lr_d": 2e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "eps": 1e-7, "batch_size": 64, **FAST_KERNELS}
 
 
 class CDCGAN(GAN):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from ganbench.api import hookimpl
 
-from .adversarial import NonSaturating
+from .adversarial import FAST_KERNELS, NonSaturating
 from .dcgan_nets import DCGANFamily
 
-_COMMON = {"latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "batch_size": 64}
+_COMMON = {"latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "batch_size": 64, **FAST_KERNELS}
 
 
 class DCGAN(DCGANFamily):

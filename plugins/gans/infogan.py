@@ -27,7 +27,7 @@ from torch.nn import functional as F
 from ganbench.api import GAN, ImageSpec, hookimpl
 
 from . import dcgan_nets
-from .adversarial import AdversarialModel, NonSaturating
+from .adversarial import FAST_KERNELS, AdversarialModel, NonSaturating
 
 Q_WIDTH = 128
 
@@ -84,6 +84,7 @@ class InfoGANModel(AdversarialModel):
 _COMMON = {
     "noise_dim": 62, "categories": 10, "continuous": 2, "info_weight": 1.0,
     "lr_d": 2e-4, "lr_g": 1e-3, "betas": (0.5, 0.999), "batch_size": 64,
+    **FAST_KERNELS,
 }
 
 

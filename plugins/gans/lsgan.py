@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from ganbench.api import hookimpl
 
-from .adversarial import LeastSquares
+from .adversarial import FAST_KERNELS, LeastSquares
 from .dcgan_nets import DCGANFamily
 
 _COMMON = {
     "latent_dim": 100, "lr_d": 2e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "batch_size": 64,
     "a": 0.0, "b": 1.0, "c": 1.0,
+    **FAST_KERNELS,
 }
 
 

@@ -26,7 +26,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from ganbench.api import GAN, ImageSpec, hookimpl
 
 from . import dcgan_nets
-from .adversarial import AdversarialModel, NonSaturating
+from .adversarial import FAST_KERNELS, AdversarialModel, NonSaturating
 
 DENSE_WIDTH = 128
 
@@ -62,7 +62,7 @@ def sn_discriminator(spec: ImageSpec, width: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-_COMMON = {"latent_dim": 100, "lr_d": 2e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "batch_size": 64}
+_COMMON = {"latent_dim": 100, "lr_d": 2e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "batch_size": 64, **FAST_KERNELS}
 
 
 class SNGAN(GAN):

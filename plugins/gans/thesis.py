@@ -54,7 +54,7 @@ from torch import nn
 
 from ganbench.api import GAN, ImageSpec, hookimpl
 
-from .adversarial import AdversarialModel, NonSaturating
+from .adversarial import FAST_KERNELS, AdversarialModel, NonSaturating
 from .keras_init import keras_batch_norm, keras_init
 from .sizes import SizeRule
 
@@ -139,7 +139,7 @@ def thesis_discriminator(spec: ImageSpec) -> nn.Sequential:
     )
 
 
-_COMMON = {"lr_d": 1e-4, "lr_g": 1e-4, "betas": (0.9, 0.999), "eps": 1e-7}
+_COMMON = {"lr_d": 1e-4, "lr_g": 1e-4, "betas": (0.9, 0.999), "eps": 1e-7, **FAST_KERNELS}
 _ASSUMPTIONS = (
     "Strides of the transposed convolutions: the parameter totals do not fix them.",
     "Generator LeakyReLU slope 0.3, Adam 1e-4, batch 256 and the BCE form: from the TF DCGAN tutorial; the thesis states none.",

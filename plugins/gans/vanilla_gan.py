@@ -24,7 +24,7 @@ from torch import nn
 
 from ganbench.api import GAN, ImageSpec, hookimpl
 
-from .adversarial import AdversarialModel, NonSaturating
+from .adversarial import FAST_KERNELS, AdversarialModel, NonSaturating
 from .keras_init import keras_batch_norm, keras_init
 from .sizes import SizeRule
 
@@ -36,7 +36,7 @@ SIZES = SizeRule(
     "discriminator 134 M at 1 channel, past the budget of 250 M per network.",
 )
 
-_COMMON = {"latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999)}
+_COMMON = {"latent_dim": 100, "lr_d": 1e-4, "lr_g": 2e-4, "betas": (0.5, 0.999), "fused_adam": FAST_KERNELS["fused_adam"]}
 
 
 def mlp_generator(latent_dim: int, spec: ImageSpec) -> nn.Sequential:

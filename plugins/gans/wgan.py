@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from ganbench.api import hookimpl
 
-from .adversarial import Wasserstein
+from .adversarial import FAST_KERNELS, Wasserstein
 from .dcgan_nets import DCGANFamily
 
 _COMMON = {
     "latent_dim": 100, "optimizer": "rmsprop", "lr_d": 5e-5, "lr_g": 5e-5, "clip": 0.01,
     "n_critic": 5, "batch_size": 64,
+    "channels_last": FAST_KERNELS["channels_last"],
 }
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from ganbench.api import hookimpl
 
-from .adversarial import Wasserstein
+from .adversarial import FAST_KERNELS, Wasserstein
 from .dcgan_nets import DCGANFamily
 
 _COMMON = {
     "latent_dim": 100, "lr_d": 1e-4, "lr_g": 1e-4, "betas": (0.0, 0.9), "gp_weight": 10.0,
     "n_critic": 5, "batch_size": 64,
+    **FAST_KERNELS,
 }
 
 
