@@ -60,9 +60,9 @@ def main(argv=None) -> int:
     def bare() -> float:
         torch.manual_seed(0)
         template = gan.build(spec, hparams, device)
+        # The copies keep the template's layout (channels-last when the plugin's
+        # hyperparameters say so).
         net_g, net_d = copy.deepcopy(template.generator), copy.deepcopy(template.discriminator)
-        if hparams.get("channels_last"):  # deepcopy keeps the layout; said here for the reader
-            net_g, net_d = net_g.to(memory_format=torch.channels_last), net_d.to(memory_format=torch.channels_last)
         fused = True if hparams.get("fused_adam") else None
         opt_g = torch.optim.Adam(net_g.parameters(), lr=hparams["lr_g"], betas=hparams["betas"], fused=fused)
         opt_d = torch.optim.Adam(net_d.parameters(), lr=hparams["lr_d"], betas=hparams["betas"], fused=fused)
