@@ -16,6 +16,7 @@ from ganbench.results.store import ResultsStore
 from ganbench.specs import ProfileSettings, Suite, Variant
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
 from ganbench_plugins.gans.dcgan import DCGAN
+from cli_runs import invoke_with
 
 pytestmark = pytest.mark.slow
 
@@ -139,8 +140,7 @@ def statuses(output: str) -> list[str]:
 
 
 def invoke(*args):
-    plugins = load_plugins(extra_modules=[("tiny-plugin", tiny_plugin())])
-    return CliRunner().invoke(cli, list(args), obj=plugins, catch_exceptions=False)
+    return invoke_with(("tiny-plugin", tiny_plugin()), *args)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from ganbench.errors import DatasetLayoutError, GanbenchError
 from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultsStore
 from ganbench.specs import ProfileSettings, SilentProgress, Suite
+from cli_runs import invoke_with
 from medical_fixtures import KAGGLE_LAYOUTS, PHI_STRINGS, dicom_slice, make_dicom_tree, make_kaggle_layout, make_msd_tree
 
 SILENT = SilentProgress()
@@ -242,8 +243,7 @@ def tiny_data_plugin():
 
 
 def invoke(*args):
-    plugins = load_plugins(extra_modules=[("tiny-data-plugin", tiny_data_plugin())])
-    return CliRunner().invoke(cli, list(args), obj=plugins, catch_exceptions=False)
+    return invoke_with(("tiny-data-plugin", tiny_data_plugin()), *args)
 
 
 LAYOUT_BUILDERS = {

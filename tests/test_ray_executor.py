@@ -18,18 +18,16 @@ import types
 
 import pytest
 import torch
-from click.testing import CliRunner
 from threadpoolctl import threadpool_limits
 
 ray = pytest.importorskip("ray", reason='the ray extra is not installed (pip install -e ".[ray]")')
 
 from ganbench import hookimpl  # noqa: E402
-from ganbench.cli import cli  # noqa: E402
-from ganbench.plugins import load_plugins  # noqa: E402
 from ganbench.results.store import ResultsStore  # noqa: E402
 from ganbench.specs import ProfileSettings, Suite  # noqa: E402
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom  # noqa: E402
 from ganbench_plugins.gans.dcgan import DCGAN  # noqa: E402
+from cli_runs import invoke_with  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -105,8 +103,7 @@ def plugin(marker: str = ""):
 
 
 def invoke(*args, marker: str = ""):
-    plugins = load_plugins(extra_modules=[("ray-test-plugin", plugin(marker))])
-    return CliRunner().invoke(cli, list(args), obj=plugins, catch_exceptions=False)
+    return invoke_with(("ray-test-plugin", plugin(marker)), *args)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -162,10 +159,9 @@ def test_cells_waiting_for_a_free_slot_count_as_queued(tmp_path):
     outcome = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--device", "cpu", "--executor", "ray",
                      "--cpus-per-cell", "2", "--no-leaderboard")
     assert outcome.exit_code == 0, outcome.output
-    said = " ".join(outcome.output.split())
-    assert "ray: 1 cells at once" in said
-    assert "cells 0/2 done, 1 running, 0 failed, 1 queued" in said and "2 running" not in said
-    assert "cells 1/2 done, 1 running, 0 failed, 0 queued" in said
+    assert "ray: 1 cells at once" in outcome.said
+    assert "cells 0/2 done, 1 running, 0 failed, 1 queued" in outcome.said and "2 running" not in outcome.said
+    assert "cells 1/2 done, 1 running, 0 failed, 0 queued" in outcome.said
 
 
 def test_a_killed_worker_is_retried_and_resumes_from_its_checkpoint(local_run, tmp_path, one_thread):

@@ -11,10 +11,8 @@ import types
 
 import pytest
 import torch
-from click.testing import CliRunner
 
 from ganbench import hookimpl
-from ganbench.cli import cli
 from ganbench.errors import NonFiniteImagesError
 from ganbench.metric_contract import duplicate_result_keys, result_problems
 from ganbench.plugins import load_plugins
@@ -23,6 +21,7 @@ from ganbench.runner.training import build_model, sample, train
 from ganbench.specs import ImageSpec, ImageSplit, Metric, MetricResult, ProfileSettings, SilentProgress, Suite, to_uint8
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
 from ganbench_plugins.gans.dcgan import DCGAN
+from cli_runs import invoke_with
 
 CPU = torch.device("cpu")
 
@@ -120,8 +119,7 @@ def plugin():
 
 
 def invoke(*args):
-    plugins = load_plugins(extra_modules=[("faults-plugin", plugin())])
-    return CliRunner().invoke(cli, list(args), obj=plugins, catch_exceptions=False)
+    return invoke_with(("faults-plugin", plugin()), *args)
 
 
 # --------------------------------------------------------------------------- non-finite

@@ -11,15 +11,13 @@ import types
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from ganbench import hookimpl
-from ganbench.cli import cli
-from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultsStore
 from ganbench.runner.stages import training_hash
 from ganbench.specs import Metric, MetricResult, ProfileSettings, Suite, Variant
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
+from cli_runs import invoke_with
 
 pytestmark = pytest.mark.slow
 
@@ -78,11 +76,7 @@ def plugin():
 
 
 def invoke(*args):
-    """The run's result, with ``said``: its output with the console's line wrapping undone."""
-    plugins = load_plugins(extra_modules=[("reuse-plugin", plugin())])
-    result = CliRunner().invoke(cli, [*args, "--device", "cpu", "--no-leaderboard"], obj=plugins, catch_exceptions=False)
-    result.said = " ".join(result.output.split())
-    return result
+    return invoke_with(("reuse-plugin", plugin()), *args, "--device", "cpu", "--no-leaderboard")
 
 
 def rows_of(results, suite_name):

@@ -11,12 +11,9 @@ import sys
 import types
 
 import pytest
-from click.testing import CliRunner
 
 from ganbench import hookimpl
-from ganbench.cli import cli
 from ganbench.errors import GanbenchError
-from ganbench.plugins import load_plugins
 from ganbench.results.store import ResultsStore
 from ganbench.specs import Metric, ProfileSettings, Suite
 from ganbench.tracking import CellRecord, NoTracker, SuiteInfo, make_tracker
@@ -24,6 +21,7 @@ from ganbench.tracking.mlflow_tracker import (
     OPEN_HTTP_SETTINGS, TRUNCATION_NOTE, artifact_location, default_store, flatten, loss_name, metric_name, params_of,
 )
 from ganbench_plugins.datasets.brain_phantom import BrainPhantom
+from cli_runs import invoke_with
 
 needs_mlflow = pytest.mark.skipif(
     importlib.util.find_spec("mlflow") is None,
@@ -89,10 +87,7 @@ def plugin():
 
 
 def invoke(*args):
-    plugins = load_plugins(extra_modules=[("track-plugin", plugin())])
-    result = CliRunner().invoke(cli, [*args, "--device", "cpu", "--no-leaderboard"], obj=plugins, catch_exceptions=False)
-    result.said = " ".join(result.output.split())
-    return result
+    return invoke_with(("track-plugin", plugin()), *args, "--device", "cpu", "--no-leaderboard")
 
 
 @pytest.fixture
