@@ -22,10 +22,10 @@ SPEC = ImageSpec(32, 1, 4)
 CONVOLUTIONAL = ("dcgan", "cdcgan", "sn-gan", "wgan", "wgan-gp", "lsgan", "infogan", "gan-4layer")
 
 
-def model(name, **kernels):
+def model(name, spec=SPEC, **kernels):
     gan = REGISTRY.get("gans", name)
     hparams = {**gan.hyperparameters("smoke"), "batch_size": 8, **kernels}
-    return build_model(gan, SPEC, hparams, CPU, seed=3)
+    return build_model(gan, spec, hparams, CPU, seed=3)
 
 
 def batch(name, n=8):
@@ -62,8 +62,7 @@ def test_channels_last_lays_out_the_convolution_weights_and_samples_come_back_st
     conv = [p for p in fast.discriminator.parameters() if p.ndim == 4 and p.shape[1] > 1]
     assert conv and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in conv)
     assert all(p.is_contiguous() for p in plain.discriminator.parameters())
-    rgb = build_model(REGISTRY.get("gans", "dcgan"), ImageSpec(32, 3, 4), REGISTRY.get("gans", "dcgan").hyperparameters("smoke"), CPU, 0)
-    images = rgb.sample(4, generator=torch.Generator().manual_seed(0))
+    images = model("dcgan", ImageSpec(32, 3, 4)).sample(4, generator=torch.Generator().manual_seed(0))
     assert images.shape == (4, 3, 32, 32) and images.is_contiguous()
 
 
