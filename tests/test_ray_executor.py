@@ -155,9 +155,11 @@ def test_ray_gives_the_numbers_of_local(local_run, tmp_path, one_thread):
 
 def test_cells_waiting_for_a_free_slot_count_as_queued(tmp_path):
     # Two CPUs, two per cell: one cell at a time; the other waits in Ray's queue and
-    # is shown as queued, not running, until a worker takes it up.
+    # is shown as queued, not running, until a worker takes it up. 100 steps, not the
+    # suite's 6: the driver polls every 0.5 s, and a cell that ends before the poll
+    # sees it start is never shown running (a 6-step cell took under a second).
     outcome = invoke("run", "--suite", "ray-tiny", "--results", str(tmp_path), "--device", "cpu", "--executor", "ray",
-                     "--cpus-per-cell", "2", "--no-leaderboard")
+                     "--cpus-per-cell", "2", "--no-leaderboard", "--gan-setting", "steps=100")
     assert outcome.exit_code == 0, outcome.output
     assert "ray: 1 cells at once" in outcome.said
     assert "cells 0/2 done, 1 running, 0 failed, 1 queued" in outcome.said and "2 running" not in outcome.said
